@@ -1,0 +1,20 @@
+// gla_chunk.cu — the chunkwise entry points of the CUDA backend (gla_backends.h).
+// Forward: the tensor-core chunk kernel (gla_chunk_fwd.cu) for bf16 q/k/v and head dims it tiles; otherwise
+// the general fp32 path (gla_recurrent.cu), which computes the same function token by token.
+// Backward: the general fp32 path (token by token, two sweeps; see gla_recurrent.cu).
+#include "gla/cuda/gla_cuda_common.cuh"
+#include "gla/cuda/gla_cuda_internal.cuh"
+
+namespace hgrn {
+
+void gla_chunk_forward_cuda(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out) {
+    if (gla_cuda::chunk_forward_tc(in, d, scale, out, nullptr)) return;
+    gla_cuda::recurrent_forward(in, d, scale, out, nullptr);
+}
+
+void gla_chunk_backward_cuda(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
+                             const GlaGrads& grads) {
+    gla_cuda::recurrent_backward(in, d, scale, gout, grads, nullptr);
+}
+
+}  // namespace hgrn

@@ -1,0 +1,82 @@
+// gla_cuda_common.cuh — helpers shared by the GLA CUDA kernels: element loads/stores for tensors that are
+// f32 or bf16 (chosen at run time: the choice is uniform over a launch, so the branch costs nothing next to
+// the arithmetic), warp reductions, and the host-side argument checks of the CUDA backend.
+// Precision: every kernel computes in fp32; bf16 is only a storage format of q, k, v, o and their gradients.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "core/cuda_check.cuh"
+#include "core/tensor.h"
+
+namespace hgrn::gla_cuda {
+
+// A read-only or writable tensor of f32 or bf16 elements, flattened.
+struct In {
+    const void* p = nullptr;
+    bool bf16 = false;
+};
+struct Out {
+    void* p = nullptr;
+    bool bf16 = false;
+};
+
+__device__ __forceinline__ float ld(In x, int64_t i) {
+    return x.bf16 ? __bfloat162float(static_cast<const __nv_bfloat16*>(x.p)[i]) : static_cast<const float*>(x.p)[i];
+}
+__device__ __forceinline__ void st(Out x, int64_t i, float v) {
+    if (x.bf16) static_cast<__nv_bfloat16*>(x.p)[i] = __float2bfloat16_rn(v);
+    else static_cast<float*>(x.p)[i] = v;
+}
+
+// Sum over the 32 lanes of a warp of N values per lane (N a power of two <= 32), "transposed": on return
+// v[0] of lane l holds the total of value index (l >> (5 - log2 N)). Costs N - 1 + (5 - log2 N) shuffles
+// instead of 5 N for N separate reductions.
+template <int N>
+__device__ __forceinline__ float warp_reduce_transposed(float (&v)[N], int lane) {
+    static_assert(N >= 1 && N <= 32 && (N & (N - 1)) == 0, "N must be a power of two <= 32");
+    int off = 16;
+#pragma unroll
+    for (int n = N; n > 1; n /= 2) {
+        const bool upper = (lane & off) != 0;
+#pragma unroll
+        for (int i = 0; i < n / 2; ++i) {
+            const float send = upper ? v[i] : v[i + n / 2];
+            const float keep = upper ? v[i + n / 2] : v[i];
+            v[i] = keep + __shfl_xor_sync(0xffffffffu, send, off);
+        }
+        off >>= 1;
+    }
+    for (; off >= 1; off >>= 1) v[0] += __shfl_xor_sync(0xffffffffu, v[0], off);
+    return v[0];
+}
+template <int N>
+constexpr int log2_of() {
+    return N <= 1 ? 0 : 1 + log2_of<N / 2>();
+}
+
+// Host side: a tensor of the CUDA backend must be on the GPU with one of the allowed dtypes.
+inline In in_of(const Tensor& t, const char* name, bool allow_bf16 = true) {
+    if (t.empty()) return {};
+    HGRN_CHECK(t.device() == Device::cuda, "GLA (CUDA): ", name, " must be on the GPU, got ", t.describe());
+    HGRN_CHECK(t.dtype() == DType::f32 || (allow_bf16 && t.dtype() == DType::bf16), "GLA (CUDA): ", name,
+               " must be ", allow_bf16 ? "f32 or bf16" : "f32", ", got ", t.describe());
+    return {t.data(), t.dtype() == DType::bf16};
+}
+inline Out out_of(const Tensor& t, const char* name, bool allow_bf16 = true) {
+    const In i = in_of(t, name, allow_bf16);
+    return {const_cast<void*>(i.p), i.bf16};
+}
+inline const float* f32_in(const Tensor& t, const char* name) { return static_cast<const float*>(in_of(t, name, false).p); }
+inline float* f32_out(const Tensor& t, const char* name) { return static_cast<float*>(out_of(t, name, false).p); }
+
+inline int next_pow2(int64_t x) {
+    int p = 1;
+    while (p < x) p *= 2;
+    return p;
+}
+
+}  // namespace hgrn::gla_cuda

@@ -1,0 +1,25 @@
+// gla_cuda_internal.cuh — entry points shared between the GLA CUDA files (not part of any public API).
+//   gla_recurrent.cu : the general path (any K <= 512, any V), token by token in fp32, used for the
+//                      recurrent forward, the one-token step, fp32 inputs and head dims without a tiled kernel.
+//   gla_chunk_fwd.cu : the chunkwise forward on tensor cores (bf16 storage, TF32 MMAs, fp32 state).
+//   gla_chunk.cu     : the gla_backends.h entry points gla_chunk_*_cuda, choosing between the two.
+#pragma once
+
+#include "gla/gla_backends.h"
+
+namespace hgrn::gla_cuda {
+
+constexpr int64_t kRecMaxK = 512;  // largest K of the general path (its state columns live in registers)
+
+// o and ht (optional) from q, k (optional: fused 1 - exp(g)), v, g, h0 (optional). h0 may alias ht.
+void recurrent_forward(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
+                       cudaStream_t stream);
+// All gradients of the recurrence, token by token (fp32): the general backward.
+void recurrent_backward(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
+                        const GlaGrads& grads, cudaStream_t stream);
+
+// Tensor-core chunkwise forward; returns false (and does nothing) when the shape or dtypes are not covered.
+bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
+                      cudaStream_t stream);
+
+}  // namespace hgrn::gla_cuda

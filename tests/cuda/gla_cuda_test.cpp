@@ -1,0 +1,322 @@
+// gla_cuda_test.cpp — the GLA CUDA kernels (src/gla/cuda) against the float64 reference, through the public
+// API (gla.h): device tensors dispatch to the CUDA backend, f64 host tensors to the reference.
+//   * chunk forward / backward and recurrent forward: o, ht, dq, dk, dv, dg, dh0 on awkward shapes
+//     (T in {1, 2, 63, 64, 65, 127, 1025}, B, H > 1, head dims 16..256 incl. 48, 96 and K != V), with and
+//     without h0 / dht, the fused HGRN2 key (k absent) and an explicit k, gates weak to strong (log f near
+//     -30 per step);
+//   * bf16 storage judged by relative RMS <= 5e-3 against float64 AND <= 2x a naive same-precision
+//     computation (fp32 recurrence on the same rounded inputs, outputs rounded like ours); fp32 storage by
+//     relative RMS against float64;
+//   * outputs poisoned with NaN before each run, so an unwritten element fails;
+//   * the one-token step for a batch against the reference step.
+// Tests named *Small* are the compute-sanitizer subset (scripts/gpu_tests.sh).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "common/random.h"
+#include "cuda/cuda_test_util.h"
+#include "gla/gla.h"
+
+namespace hgrn {
+namespace {
+
+using test::Dev;
+using test::Vec;
+
+struct Case {
+    int64_t B, T, H, K, V;
+    DType io = DType::bf16;  // dtype of q, k, v, o, dout and their gradients on the GPU
+    bool fused = true;       // k absent: k = 1 - exp(g)
+    bool h0 = true, dht = true;
+    double strength = 1.0;
+    uint64_t seed = 7;
+};
+
+std::string name(const Case& c) {
+    std::ostringstream os;
+    os << "B" << c.B << " T" << c.T << " H" << c.H << " K" << c.K << " V" << c.V << " " << dtype_name(c.io)
+       << (c.fused ? " fused" : " k") << (c.h0 ? " h0" : "") << (c.dht ? " dht" : "") << " gate*" << c.strength
+       << " seed " << c.seed;
+    return os.str();
+}
+
+struct Data {
+    Vec q, k, v, g, h0, dout, dht;  // values exactly representable in their GPU dtype
+};
+struct Result {
+    Vec o, ht, dq, dk, dv, dg, dh0;
+};
+
+Data make_data(const Case& c) {
+    Rng rng(c.seed);
+    const int64_t nqk = c.B * c.T * c.H * c.K, nv = c.B * c.T * c.H * c.V, ns = c.B * c.H * c.K * c.V;
+    Data d;
+    auto normal = [&](int64_t n, DType t, double sd = 1.0) {
+        Vec x(static_cast<size_t>(n));
+        test::fill_normal(test::host_view(x, {n}), rng, sd);
+        return test::round_to(x, t);
+    };
+    d.q = normal(nqk, c.io);
+    if (!c.fused) d.k = normal(nqk, c.io);
+    d.v = normal(nv, c.io);
+    d.g.resize(size_t(nqk));
+    test::fill_log_gate(test::host_view(d.g, {nqk}), rng, c.strength);
+    d.g = test::round_to(d.g, DType::f32);
+    if (c.h0) d.h0 = normal(ns, DType::f32);
+    d.dout = normal(nv, c.io);
+    if (c.dht) d.dht = normal(ns, DType::f32);
+    return d;
+}
+
+// The float64 reference through the public API (k absent in the fused form, as on the GPU).
+Result reference(const Case& c, Data d, bool backward) {
+    const Shape qs{c.B, c.T, c.H, c.K}, vs{c.B, c.T, c.H, c.V}, ss{c.B, c.H, c.K, c.V};
+    Result r;
+    r.o.resize(size_t(vs.numel()));
+    r.ht.resize(size_t(ss.numel()));
+    GlaInputs in;
+    in.q = test::host_view(d.q, qs);
+    if (!c.fused) in.k = test::host_view(d.k, qs);
+    in.v = test::host_view(d.v, vs);
+    in.g = test::host_view(d.g, qs);
+    if (c.h0) in.h0 = test::host_view(d.h0, ss);
+    gla_recurrent_forward(in, {test::host_view(r.o, vs), test::host_view(r.ht, ss)});
+    if (!backward) return r;
+    r.dq.resize(size_t(qs.numel()));
+    r.dv.resize(size_t(vs.numel()));
+    r.dg.resize(size_t(qs.numel()));
+    r.dh0.resize(size_t(ss.numel()));
+    GlaGrads gr{test::host_view(r.dq, qs), Tensor(), test::host_view(r.dv, vs), test::host_view(r.dg, qs),
+                test::host_view(r.dh0, ss)};
+    if (!c.fused) {
+        r.dk.resize(size_t(qs.numel()));
+        gr.dk = test::host_view(r.dk, qs);
+    }
+    GlaGradOutputs go{test::host_view(d.dout, vs), c.dht ? test::host_view(d.dht, ss) : Tensor()};
+    gla_recurrent_backward(in, go, gr);
+    return r;
+}
+
+// Naive same-precision computation: the recurrence in fp32 on the same rounded inputs (fp32 state), with
+// the outputs rounded to the dtypes the GPU stores them in.
+Result naive_f32(const Case& c, const Data& d) {
+    const int64_t B = c.B, T = c.T, H = c.H, K = c.K, V = c.V;
+    const float s = float(1.0 / std::sqrt(double(K)));
+    Result r;
+    r.o.assign(size_t(B * T * H * V), 0);
+    r.ht.assign(size_t(B * H * K * V), 0);
+    r.dq.assign(size_t(B * T * H * K), 0);
+    r.dk = r.dq;
+    r.dg = r.dq;
+    r.dv = r.o;
+    r.dh0 = r.ht;
+    std::vector<float> S(static_cast<size_t>(K * V)), kk(static_cast<size_t>(K)), ff(static_cast<size_t>(K));
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h) {
+            const int64_t st = (b * H + h) * K * V;
+            auto qk = [&](int64_t t) { return ((b * T + t) * H + h) * K; };
+            auto vo = [&](int64_t t) { return ((b * T + t) * H + h) * V; };
+            auto key = [&](int64_t t) {
+                for (int64_t j = 0; j < K; ++j) {
+                    const float g = float(d.g[size_t(qk(t) + j)]);
+                    ff[size_t(j)] = std::exp(g);
+                    kk[size_t(j)] = c.fused ? -std::expm1(g) : float(d.k[size_t(qk(t) + j)]);
+                }
+            };
+            for (int64_t i = 0; i < K * V; ++i) S[size_t(i)] = c.h0 ? float(d.h0[size_t(st + i)]) : 0.f;
+            for (int64_t t = 0; t < T; ++t) {
+                key(t);
+                for (int64_t j = 0; j < K; ++j)
+                    for (int64_t e = 0; e < V; ++e)
+                        S[size_t(j * V + e)] = ff[size_t(j)] * S[size_t(j * V + e)] +
+                                               kk[size_t(j)] * float(d.v[size_t(vo(t) + e)]);
+                for (int64_t e = 0; e < V; ++e) {
+                    float a = 0;
+                    for (int64_t j = 0; j < K; ++j) a += S[size_t(j * V + e)] * float(d.q[size_t(qk(t) + j)]);
+                    r.o[size_t(vo(t) + e)] = a * s;
+                }
+                for (int64_t j = 0; j < K; ++j) {
+                    float a = 0;
+                    for (int64_t e = 0; e < V; ++e) a += S[size_t(j * V + e)] * float(d.dout[size_t(vo(t) + e)]);
+                    r.dq[size_t(qk(t) + j)] = a * s;
+                }
+            }
+            std::vector<float> term(size_t(K), 0.f);
+            for (int64_t j = 0; j < K; ++j)
+                for (int64_t e = 0; e < V; ++e) {
+                    const float dh = c.dht ? float(d.dht[size_t(st + j * V + e)]) : 0.f;
+                    r.ht[size_t(st + j * V + e)] = S[size_t(j * V + e)];
+                    term[size_t(j)] += S[size_t(j * V + e)] * dh;
+                    S[size_t(j * V + e)] = dh;  // S now holds dS
+                }
+            for (int64_t t = T - 1; t >= 0; --t) {
+                key(t);
+                for (int64_t j = 0; j < K; ++j)
+                    for (int64_t e = 0; e < V; ++e)
+                        S[size_t(j * V + e)] += s * float(d.q[size_t(qk(t) + j)]) * float(d.dout[size_t(vo(t) + e)]);
+                for (int64_t j = 0; j < K; ++j) {
+                    float a = 0;
+                    for (int64_t e = 0; e < V; ++e) a += S[size_t(j * V + e)] * float(d.v[size_t(vo(t) + e)]);
+                    r.dk[size_t(qk(t) + j)] = a;
+                }
+                for (int64_t e = 0; e < V; ++e) {
+                    float a = 0;
+                    for (int64_t j = 0; j < K; ++j) a += S[size_t(j * V + e)] * kk[size_t(j)];
+                    r.dv[size_t(vo(t) + e)] = a;
+                }
+                for (int64_t j = 0; j < K; ++j)
+                    for (int64_t e = 0; e < V; ++e) S[size_t(j * V + e)] *= ff[size_t(j)];
+            }
+            for (int64_t i = 0; i < K * V; ++i) r.dh0[size_t(st + i)] = S[size_t(i)];
+            for (int64_t j = 0; j < K; ++j) {
+                float acc = 0;
+                for (int64_t t = T - 1; t >= 0; --t) {
+                    const size_t i = size_t(qk(t) + j);
+                    const float g = float(d.g[i]);
+                    const float kv = c.fused ? -std::expm1(g) : float(d.k[i]);
+                    acc += float(d.q[i]) * float(r.dq[i]) - kv * float(r.dk[i]);
+                    float dg = acc + term[size_t(j)];
+                    if (c.fused) dg -= std::exp(g) * float(r.dk[i]);
+                    r.dg[i] = dg;
+                }
+            }
+        }
+    r.o = test::round_to(r.o, c.io);
+    r.dq = test::round_to(r.dq, c.io);
+    r.dk = test::round_to(r.dk, c.io);
+    r.dv = test::round_to(r.dv, c.io);
+    return r;
+}
+
+enum class Path { chunk, recurrent };
+
+void run_case(const Case& c, Path path, bool backward) {
+    SCOPED_TRACE(name(c));
+    const Data d = make_data(c);
+    const Result ref = reference(c, d, backward);
+    const Result nv = naive_f32(c, d);
+    const Shape qs{c.B, c.T, c.H, c.K}, vs{c.B, c.T, c.H, c.V}, ss{c.B, c.H, c.K, c.V};
+    Dev q(d.q, c.io, qs), v(d.v, c.io, vs), g(d.g, DType::f32, qs);
+    Dev k = c.fused ? Dev() : Dev(d.k, c.io, qs);
+    Dev h0 = c.h0 ? Dev(d.h0, DType::f32, ss) : Dev();
+    GlaInputs in;
+    in.q = q.view();
+    in.k = k.view();
+    in.v = v.view();
+    in.g = g.view();
+    in.h0 = h0.view();
+    Dev o(c.io, vs), ht(DType::f32, ss);
+    o.poison();
+    ht.poison();
+    if (path == Path::chunk) gla_chunk_forward(in, {o.view(), ht.view()});
+    else gla_recurrent_forward(in, {o.view(), ht.view()});
+    cuda_synchronize();
+    const bool b16 = c.io == DType::bf16;
+    test::judge("o", o.download(), ref.o, nv.o, b16);
+    test::judge("ht", ht.download(), ref.ht, nv.ht, b16);
+    if (!backward) return;
+    Dev dout(d.dout, c.io, vs);
+    Dev dht = c.dht ? Dev(d.dht, DType::f32, ss) : Dev();
+    Dev dq(c.io, qs), dv(c.io, vs), dg(DType::f32, qs), dh0(DType::f32, ss);
+    Dev dk = c.fused ? Dev() : Dev(c.io, qs);
+    for (Dev* x : {&dq, &dv, &dg, &dh0}) x->poison();
+    if (!c.fused) dk.poison();
+    gla_chunk_backward(in, {dout.view(), dht.view()}, {dq.view(), dk.view(), dv.view(), dg.view(), dh0.view()});
+    cuda_synchronize();
+    test::judge("dq", dq.download(), ref.dq, nv.dq, b16);
+    if (!c.fused) test::judge("dk", dk.download(), ref.dk, nv.dk, b16);
+    test::judge("dv", dv.download(), ref.dv, nv.dv, b16);
+    test::judge("dg", dg.download(), ref.dg, nv.dg, b16);
+    test::judge("dh0", dh0.download(), ref.dh0, nv.dh0, b16);
+}
+
+TEST(GlaCudaSmall, ChunkForwardBackwardTinyShapes) {
+    for (int64_t T : {1, 2, 17, 65})
+        for (bool fused : {true, false})
+            run_case({2, T, 2, 16, 24, DType::bf16, fused, T != 2, T != 17, 1.0, uint64_t(T)}, Path::chunk, true);
+    run_case({1, 70, 1, 64, 64, DType::bf16, true, true, true, 1.0, 3}, Path::chunk, true);
+    run_case({1, 33, 1, 48, 96, DType::f32, false, true, true, 1.0, 4}, Path::chunk, true);
+}
+
+TEST(GlaCudaSmall, RecurrentForwardAndStep) {
+    run_case({2, 9, 3, 32, 40, DType::bf16, true, true, false, 1.0, 5}, Path::recurrent, false);
+    // Step: batch of 3 sequences, one token, state in place, against the f64 reference step.
+    const int64_t B = 3, H = 2, K = 64, V = 48;
+    Rng rng(11);
+    Vec q(size_t(B * H * K)), v(size_t(B * H * V)), g(size_t(B * H * K)), s(size_t(B * H * K * V));
+    test::fill_normal(test::host_view(q, {B, H, K}), rng);
+    test::fill_normal(test::host_view(v, {B, H, V}), rng);
+    test::fill_log_gate(test::host_view(g, {B, H, K}), rng, 1.0);
+    test::fill_normal(test::host_view(s, {B, H, K, V}), rng);
+    q = test::round_to(q, DType::bf16);
+    v = test::round_to(v, DType::bf16);
+    g = test::round_to(g, DType::f32);
+    s = test::round_to(s, DType::f32);
+    Dev dq(q, DType::bf16, {B, H, K}), dv(v, DType::bf16, {B, H, V}), dg(g, DType::f32, {B, H, K});
+    Dev ds(s, DType::f32, {B, H, K, V}), dout(DType::bf16, {B, H, V});
+    dout.poison();
+    gla_step(dq.view(), Tensor(), dv.view(), dg.view(), ds.view(), dout.view());
+    cuda_synchronize();
+    Vec ro(size_t(B * H * V)), rs = s;
+    gla_step(test::host_view(q, {B, H, K}), Tensor(), test::host_view(v, {B, H, V}), test::host_view(g, {B, H, K}),
+             test::host_view(rs, {B, H, K, V}), test::host_view(ro, {B, H, V}));
+    const auto eo = test::compare(dout.download(), ro), es = test::compare(ds.download(), rs);
+    EXPECT_EQ(eo.nonfinite, 0) << eo.str();
+    EXPECT_LE(eo.rel_rms, test::kTolBf16RmsGpu) << eo.str();
+    EXPECT_LE(es.rel_rms, test::kTolF32RmsGpu) << es.str();
+}
+
+TEST(GlaCuda, AwkwardLengths) {
+    for (int64_t T : {1, 2, 63, 64, 65, 127, 1025})
+        run_case({2, T, 2, 64, 64, DType::bf16, true, true, true, 1.0, uint64_t(100 + T)}, Path::chunk, true);
+}
+
+TEST(GlaCuda, HeadDims) {
+    const int64_t kv[][2] = {{16, 16}, {48, 48}, {96, 96}, {48, 96}, {96, 48}, {128, 128}, {256, 256},
+                             {64, 200}, {33, 17}, {128, 64}, {64, 256}, {320, 64}};
+    for (auto& p : kv)
+        run_case({2, 130, 2, p[0], p[1], DType::bf16, true, true, true, 1.0, uint64_t(p[0] * 1000 + p[1])},
+                 Path::chunk, true);
+}
+
+TEST(GlaCuda, TiledHeadDimsLong) {
+    for (int64_t K : {64, 128, 256})
+        for (int64_t T : {63, 64, 65, 200, 1025})
+            run_case({2, T, 2, K, K, DType::bf16, true, T % 2 == 1, T != 64, 1.0, uint64_t(K + T)}, Path::chunk,
+                     false);
+    run_case({2, 300, 3, 128, 128, DType::bf16, false, true, true, 1.0, 77}, Path::chunk, false);
+}
+
+TEST(GlaCuda, GateStrengths) {
+    for (double s : {0.1, 1.0, 10.0, 30.0})
+        for (int64_t K : {64, 128})
+            run_case({2, 200, 2, K, K, DType::bf16, true, true, true, s, uint64_t(s * 10 + K)}, Path::chunk, true);
+}
+
+TEST(GlaCuda, OptionalStates) {
+    for (bool h0 : {false, true})
+        for (bool dht : {false, true})
+            run_case({3, 100, 2, 128, 128, DType::bf16, false, h0, dht, 1.0, uint64_t(h0 * 2 + dht)}, Path::chunk,
+                     true);
+}
+
+TEST(GlaCuda, Float32Inputs) {
+    run_case({2, 129, 2, 64, 64, DType::f32, false, true, true, 1.0, 9}, Path::chunk, true);
+    run_case({2, 129, 2, 128, 128, DType::f32, true, true, true, 1.0, 10}, Path::chunk, true);
+    run_case({2, 65, 2, 96, 48, DType::f32, true, true, false, 1.0, 12}, Path::recurrent, false);
+}
+
+TEST(GlaCuda, BadArgumentsThrow) {
+    const Shape qs{1, 4, 1, 8};
+    Dev q(DType::bf16, qs), v(DType::bf16, qs), g(DType::bf16, qs), o(DType::bf16, qs);
+    GlaInputs in;
+    in.q = q.view();
+    in.v = v.view();
+    in.g = g.view();  // g must be f32 on the GPU
+    EXPECT_THROW(gla_chunk_forward(in, {o.view(), Tensor()}), Error);
+}
+
+}  // namespace
+}  // namespace hgrn
