@@ -13,5 +13,7 @@ using Runner = std::function<int()>;
 using Registry = std::vector<std::pair<CLI::App*, Runner>>;
 
 void add_demo(CLI::App& app, Registry& reg);
+void add_info(CLI::App& app, Registry& reg);
+void add_parity(CLI::App& app, Registry& reg);
 
 }  // namespace hgrn::app

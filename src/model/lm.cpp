@@ -78,9 +78,10 @@ Tensor compute_gamma(LanguageModel& m, LmActs& acts) {
 void lm_next_token_targets(const Tensor& ids, const Tensor& targets) {
     HGRN_CHECK(ids.ndim() == 2 && targets.shape() == ids.shape(), "targets must have the shape of ids (B, T)");
     const int64_t B = ids.size(0), T = ids.size(1);
+    const int64_t* in = ids.ptr<int64_t>();
+    int64_t* out = targets.ptr<int64_t>();
     for (int64_t b = 0; b < B; ++b)
-        for (int64_t t = 0; t < T; ++t)
-            targets.ptr<int64_t>()[b * T + t] = t + 1 < T ? ids.ptr<int64_t>()[b * T + t + 1] : kIgnoreIndex;
+        for (int64_t t = 0; t < T; ++t) out[b * T + t] = t + 1 < T ? in[b * T + t + 1] : kIgnoreIndex;
 }
 
 double lm_forward(LanguageModel& m, const Tensor& ids, const Tensor& targets, LmActs& acts, LmState* state) {
