@@ -59,7 +59,8 @@ TEST(Rmsnorm, F32MatchesReference) {
             const int64_t N = 33;
             Buffer x = randn({N, D}, rng, 3.0), w = randn({D}, rng), dy = randn({N, D}, rng), dw = randn({D}, rng);
             Buffer y(DType::f64, {N, D}), rstd(DType::f64, {N}), dx(DType::f64, {N, D});
-            Buffer x32 = as(x, DType::f32), w32 = as(w, DType::f32), dy32 = as(dy, DType::f32), dw32 = as(dw, DType::f32);
+            Buffer x32 = as(x, DType::f32), w32 = as(w, DType::f32), dy32 = as(dy, DType::f32),
+                   dw32 = as(dw, DType::f32);
             Buffer y32 = nan_buffer(DType::f32, {N, D}), r32 = nan_buffer(DType::f32, {N});
             Buffer dx32 = nan_buffer(DType::f32, {N, D});
             const Tensor wt = with_w ? w.view() : Tensor(), wt32 = with_w ? w32.view() : Tensor();
