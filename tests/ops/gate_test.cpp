@@ -102,7 +102,7 @@ struct GammaCase {
 };
 
 TEST(ForgetGate, F32MatchesReference) {
-    const int64_t N = 200, F = 70;  // F: two full channel blocks and a ragged one
+    const int64_t N = 500, F = 70;  // F: two full channel blocks and a ragged one; N·F above the parallel threshold
     Rng grng(kSeed);
     std::vector<double> random_gamma(static_cast<size_t>(F));
     for (double& v : random_gamma) v = grng.uniform(0.0, 0.99);
@@ -246,7 +246,7 @@ TEST(LowerBounds, RefBackwardMatchesFiniteDifferences) {
 TEST(LowerBounds, F32MatchesReferenceAndAccumulates) {
     SCOPED_TRACE("seed " + std::to_string(kSeed));
     Rng rng(kSeed);
-    const int64_t L = 24, D = 33;
+    const int64_t L = 24, D = 1500;  // L·D above the parallel threshold
     Buffer lb = randn({L, D}, rng, 2.0), dgam = randn({L, D}, rng), gamma(DType::f64, {L, D}), dlb(DType::f64, {L, D});
     Buffer lb32 = as(lb, DType::f32), dgam32 = as(dgam, DType::f32), gamma32 = nan_buffer(DType::f32, {L, D});
     Buffer dlb32(DType::f32, {L, D});

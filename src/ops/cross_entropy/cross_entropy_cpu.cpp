@@ -13,6 +13,8 @@
 namespace hgrn {
 namespace {
 
+// Below this many element operations a parallel region costs more than it saves (decode steps, tests).
+constexpr int64_t kParallelMin = int64_t(1) << 15;
 struct RowStats {
     float max;
     double sum;  // Σ_v e^(x_v − max)
@@ -33,7 +35,7 @@ double cross_entropy_forward_cpu(const Tensor& logits, const Tensor& targets, co
     const float* X = logits.ptr<float>();
     const int64_t* Tg = targets.ptr<int64_t>();
     std::vector<double> row_loss(size_t(d.N), 0.0);
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16) if (d.N * d.V >= kParallelMin)
     for (int64_t n = 0; n < d.N; ++n) {
         if (Tg[n] == kIgnoreIndex) continue;
         const float* x = X + n * d.V;
@@ -51,7 +53,7 @@ void cross_entropy_backward_cpu(const Tensor& logits, const Tensor& targets, dou
     const int64_t* Tg = targets.ptr<int64_t>();
     float* DX = dlogits.ptr<float>();
     const float scale = d.counted ? float(dloss / double(d.counted)) : 0.0f;
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16) if (d.N * d.V >= kParallelMin)
     for (int64_t n = 0; n < d.N; ++n) {
         const float* x = X + n * d.V;
         float* dx = DX + n * d.V;

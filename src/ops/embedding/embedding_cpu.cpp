@@ -11,6 +11,8 @@
 
 namespace hgrn {
 namespace {
+// Below this many element operations a parallel region costs more than it saves (decode steps, tests).
+constexpr int64_t kParallelMin = int64_t(1) << 15;
 constexpr int64_t kChannelBlock = 64;  // channels per task of the backward
 }  // namespace
 
@@ -18,7 +20,7 @@ void embedding_forward_cpu(const Tensor& ids, const Tensor& table, const Tensor&
     const int64_t* I = ids.ptr<int64_t>();
     const float* Tb = table.ptr<float>();
     float* Y = y.ptr<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.D >= kParallelMin)
     for (int64_t n = 0; n < d.N; ++n) std::memcpy(Y + n * d.D, Tb + I[n] * d.D, size_t(d.D) * sizeof(float));
 }
 
@@ -27,7 +29,7 @@ void embedding_backward_cpu(const Tensor& ids, const Tensor& dy, const Tensor& d
     const float* DY = dy.ptr<float>();
     float* DT = dtable.ptr<float>();
     const int64_t blocks = (d.D + kChannelBlock - 1) / kChannelBlock;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.D >= kParallelMin)
     for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t i0 = blk * kChannelBlock, len = std::min(kChannelBlock, d.D - i0);
         for (int64_t n = 0; n < d.N; ++n) {

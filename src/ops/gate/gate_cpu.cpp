@@ -19,6 +19,8 @@
 namespace hgrn {
 namespace {
 
+// Below this many element operations a parallel region costs more than it saves (decode steps, tests).
+constexpr int64_t kParallelMin = int64_t(1) << 15;
 constexpr int64_t kChannelBlock = 32;  // channels per task of the backward
 
 struct GateConsts {  // per channel: log γ and log1p(−γ); empty without γ
@@ -70,7 +72,7 @@ void forget_gate_forward_cpu(const Tensor& f, const Tensor& gamma, const Tensor&
     const float* Fh = f.ptr<float>();
     float* G = g.ptr<float>();
     float* Kp = k.empty() ? nullptr : k.ptr<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.F >= kParallelMin)
     for (int64_t n = 0; n < d.N; ++n)
         for (int64_t c = 0; c < d.F; ++c) {
             const int64_t i = n * d.F + c;
@@ -91,7 +93,7 @@ void forget_gate_backward_cpu(const Tensor& f, const Tensor& gamma, const Tensor
     float* DF = df.ptr<float>();
     float* DGam = dgamma.empty() ? nullptr : dgamma.ptr<float>();
     const int64_t blocks = (d.F + kChannelBlock - 1) / kChannelBlock;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.F >= kParallelMin)
     for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t c0 = blk * kChannelBlock, c1 = std::min(d.F, c0 + kChannelBlock);
         double acc[kChannelBlock] = {};
@@ -111,7 +113,7 @@ void forget_gate_backward_cpu(const Tensor& f, const Tensor& gamma, const Tensor
 void lower_bounds_forward_cpu(const Tensor& lb, const Tensor& gamma, const LowerBoundDims& d) {
     const float* X = lb.ptr<float>();
     float* Gm = gamma.ptr<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.L * d.D >= kParallelMin)
     for (int64_t c = 0; c < d.D; ++c) {
         float m = -std::numeric_limits<float>::infinity(), s = 0;
         for (int64_t l = 0; l < d.L; ++l) m = std::max(m, X[l * d.D + c]);
@@ -129,7 +131,7 @@ void lower_bounds_backward_cpu(const Tensor& lb, const Tensor& dgamma, const Ten
     const float* X = lb.ptr<float>();
     const float* DG = dgamma.ptr<float>();
     float* DL = dlb.ptr<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.L * d.D >= kParallelMin)
     for (int64_t c = 0; c < d.D; ++c) {
         float m = -std::numeric_limits<float>::infinity(), s = 0;
         for (int64_t l = 0; l < d.L; ++l) m = std::max(m, X[l * d.D + c]);

@@ -13,12 +13,14 @@
 namespace hgrn {
 namespace {
 
+// Below this many element operations a parallel region costs more than it saves (decode steps, tests).
+constexpr int64_t kParallelMin = int64_t(1) << 15;
 constexpr int64_t kChannelBlock = 64;  // channels per task of the dw reduction
 
 // dw[i] += Σ_n dy[n, i] · x[n, i] · rstd[n]
 void rmsnorm_dw_cpu(const float* X, const float* R, const float* DY, float* DW, const RmsnormDims& d) {
     const int64_t blocks = (d.D + kChannelBlock - 1) / kChannelBlock;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.D >= kParallelMin)
     for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t i0 = blk * kChannelBlock, len = std::min(kChannelBlock, d.D - i0);
         double acc[kChannelBlock] = {};
@@ -42,7 +44,7 @@ void rmsnorm_forward_cpu(const Tensor& x, const Tensor& w, double eps, const Ten
     float* Y = y.ptr<float>();
     float* R = rstd.empty() ? nullptr : rstd.ptr<float>();
     const float feps = float(eps), inv_d = 1.0f / float(d.D);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.D >= kParallelMin)
     for (int64_t n = 0; n < d.N; ++n) {
         const float* xr = X + n * d.D;
         float* yr = Y + n * d.D;
@@ -71,7 +73,7 @@ void rmsnorm_backward_cpu(const Tensor& x, const Tensor& w, const Tensor& rstd, 
     if (dx.empty()) return;
     float* DX = dx.ptr<float>();
     const float inv_d = 1.0f / float(d.D);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (d.N * d.D >= kParallelMin)
     for (int64_t n = 0; n < d.N; ++n) {
         const float* xr = X + n * d.D;
         const float* dyr = DY + n * d.D;
