@@ -38,11 +38,11 @@ void expect_same_across_threads(const char* what, const std::function<void()>& o
     set_num_threads(keep);
 }
 
-TEST(ThreadCount, F32OpsAreBitIdenticalWith1And3Threads) {
+TEST(ThreadCount, F32ElementwiseNormAndGateAreBitIdenticalWith1And3Threads) {
     SCOPED_TRACE("seed " + std::to_string(kSeed));
     Rng rng(kSeed);
     const DType f = DType::f32;
-    const int64_t N = 300, D = 130, V = 50;
+    const int64_t N = 300, D = 130;
     Buffer x = randn({N, D}, rng, 2, f), b = randn({N, D}, rng, 1, f), dy = randn({N, D}, rng, 1, f);
     Buffer dy2 = randn({N, D}, rng, 1, f), w = randn({D}, rng, 1, f), gamma(f, {D});
     fill_uniform(gamma, rng, 0.0, 0.9);
@@ -72,6 +72,14 @@ TEST(ThreadCount, F32OpsAreBitIdenticalWith1And3Threads) {
                                    lower_bounds_backward(lb, dG, dlb);
                                },
                                {G, dlb});
+}
+
+TEST(ThreadCount, F32LookupLossAndConvAreBitIdenticalWith1And3Threads) {
+    SCOPED_TRACE("seed " + std::to_string(kSeed));
+    Rng rng(kSeed + 1);
+    const DType f = DType::f32;
+    const int64_t N = 300, D = 130, V = 50;
+    Buffer x = randn({N, D}, rng, 2, f), dy = randn({N, D}, rng, 1, f), y(f, {N, D}), dx(f, {N, D});
     Buffer ids(DType::i64, {N}), targets(DType::i64, {N}), table = randn({V, D}, rng, 1, f), dtable(f, {V, D});
     for (int64_t n = 0; n < N; ++n) {
         ids.ptr<int64_t>()[n] = int64_t(rng.below(uint64_t(V)));

@@ -4,8 +4,8 @@
 //     with γ: g = logaddexp(log γ, log1p(−γ) + logσ(f̂)), log γ = −inf for γ = 0 gives g = logσ(f̂) exactly;
 //     g clamped to ≤ 0 (rounding where f ≈ 1, see gate_ref.cpp);  k = 1 − e^g as a subtraction (SPEC.md §5.4)
 // Backward needs no logarithm: with σ± = σ(±f̂) from e alone and f = γ + (1 − γ)·σ+ (= e^g, f ≥ γ > 0):
-//     u = dg − f·dk,  df̂ = u·r·σ−  with r = (1 − γ)·σ+/f (r = 1 for γ = 0, also where σ+ underflows),
-//     dγ += u·σ−/f
+//     u = dg − f·dk,  df̂ = u·r·σ−  with r = (1 − γ)·σ+/f, taken as 1 for γ = 0 (σ+/σ+, which would be 0/0
+//     where σ+ underflows),  dγ += u·σ−/f (at γ = 0 this is e^(−f̂), inf in fp32 below f̂ ≈ −88: the true value)
 // Forward splits rows over OpenMP threads. Backward splits channel blocks: each task walks all rows of its
 // channels in order, so dγ's sum over rows (kept in double) does not depend on the thread count.
 // Lower bounds: one channel per task, softmax / cumsum over L in fp32.
