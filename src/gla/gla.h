@@ -9,8 +9,9 @@
 //     h0, ht, dh0, dht     : (B, H, K, V)  — the state as S[k][v]. fla stores (B, H, V, K) ("state_v_first");
 //                            gla_state_from_fla / gla_state_to_fla convert at the boundary.
 //
-// Dispatch on the tensors: all f64 on the CPU → the float64 reference (gla_ref.h); all f32 on the CPU → the
-// fp32 CPU path (gla_cpu.h); on the GPU → the CUDA kernels. Mixed dtypes or devices are an error.
+// Dispatch on the tensors: all f64 on the CPU → the float64 reference (gla_ref*.cpp); all f32 on the CPU → the
+// fp32 CPU path (gla_cpu*.cpp); on the GPU → the CUDA kernels (gla_backends.h lists them all). Mixed dtypes
+// or devices are an error.
 // g must be <= 0 (a decay); no clamping is applied and none is needed (see docs/gla_math.md).
 //
 // Fused HGRN2 form: leave k absent and the key is computed as k = 1 - exp(g); then dk must be absent too and

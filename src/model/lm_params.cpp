@@ -12,9 +12,17 @@ std::string layer_name(int64_t i, const char* rest) { return "model.layers." + s
 }  // namespace
 
 std::vector<std::pair<std::string, Shape>> lm_parameter_shapes(const LmDims& d) {
-    HGRN_CHECK(d.vocab > 0 && d.D > 0 && d.L > 0, "model sizes must be > 0 (vocab ", d.vocab, ", D ", d.D, ", L ", d.L, ")");
+    HGRN_CHECK(d.D > 0 && d.L > 0, "model sizes must be > 0 (D ", d.D, ", L ", d.L, ")");
+    HGRN_CHECK(d.vocab > 0 || (d.input_features > 0 && d.num_labels > 0),
+               "vocab must be > 0 unless the model takes features and classifies (vocab ", d.vocab, ")");
     std::vector<std::pair<std::string, Shape>> s;
-    s.emplace_back("model.embeddings.weight", Shape{d.vocab, d.D});
+    HGRN_CHECK(d.input_features >= 0 && d.num_labels >= 0, "input_features and num_labels must be >= 0");
+    if (d.input_features > 0) {
+        s.emplace_back("model.input_proj.weight", Shape{d.D, d.input_features});
+        s.emplace_back("model.input_proj.bias", Shape{d.D});
+    } else {
+        s.emplace_back("model.embeddings.weight", Shape{d.vocab, d.D});
+    }
     if (d.lower_bounds) s.emplace_back("model.lower_bounds", Shape{d.L, d.D});
     for (int64_t i = 0; i < d.L; ++i) {
         s.emplace_back(layer_name(i, "attn_norm.weight"), Shape{d.D});
@@ -49,7 +57,13 @@ std::vector<std::pair<std::string, Shape>> lm_parameter_shapes(const LmDims& d) 
         }
     }
     s.emplace_back("model.norm.weight", Shape{d.D});
-    if (!d.tied) s.emplace_back("lm_head.weight", Shape{d.vocab, d.D});
+    if (d.num_labels > 0) {
+        s.emplace_back("classifier.weight", Shape{d.num_labels, d.D});
+        s.emplace_back("classifier.bias", Shape{d.num_labels});
+    } else if (!d.tied) {
+        HGRN_CHECK(d.input_features == 0, "an LM head needs token inputs (input_features is set)");
+        s.emplace_back("lm_head.weight", Shape{d.vocab, d.D});
+    }
     return s;
 }
 
@@ -63,10 +77,14 @@ Tensor conv_view(const ParamStore& st, const std::string& name) {  // [C, 1, W] 
 
 LmParams lm_params_view(const LmDims& d, const ParamStore& st) {
     LmParams p;
-    p.embeddings = st.get("model.embeddings.weight");
+    p.embeddings = st.get_or_empty("model.embeddings.weight");
+    p.input_proj = st.get_or_empty("model.input_proj.weight");
+    p.input_bias = st.get_or_empty("model.input_proj.bias");
+    p.classifier = st.get_or_empty("classifier.weight");
+    p.classifier_bias = st.get_or_empty("classifier.bias");
     p.lower_bounds = st.get_or_empty("model.lower_bounds");
     p.norm = st.get("model.norm.weight");
-    p.lm_head = d.tied ? p.embeddings : st.get("lm_head.weight");
+    if (d.num_labels == 0) p.lm_head = d.tied ? p.embeddings : st.get("lm_head.weight");
     for (int64_t i = 0; i < d.L; ++i) {
         LayerParams l;
         auto n = [&](const char* rest) { return layer_name(i, rest); };
@@ -103,9 +121,9 @@ void lm_init(LanguageModel& m, uint64_t seed, double range) {
     for (const ParamEntry& e : m.params.entries()) {
         const Tensor t = m.params.get(e.name);
         const bool is_norm = e.name.find("norm.weight") != std::string::npos;
-        const bool is_lb = e.name == "model.lower_bounds";
+        const bool is_zero = e.name == "model.lower_bounds" || e.name.find(".bias") != std::string::npos;
         std::vector<double> v(size_t(t.numel()));
-        for (auto& x : v) x = is_norm ? 1.0 : is_lb ? 0.0 : rng.normal() * range;
+        for (auto& x : v) x = is_norm ? 1.0 : is_zero ? 0.0 : rng.normal() * range;
         convert(v.data(), DType::f64, t.data(), t.dtype(), v.size());
     }
 }

@@ -52,6 +52,36 @@ double loss_of(LanguageModel& m, const Tensor& ids, const Tensor& targets) {
     return lm_forward(m, ids, targets, acts);
 }
 
+// Finite differences through a batch with any inputs / head, with dropout on (its masks depend only on the seed,
+// so the loss is a deterministic function of the parameters).
+void check_batch_gradients(LanguageModel& m, const LmBatch& batch, const LmTrainOptions& tr, uint64_t seed) {
+    LmActs acts;
+    lm_forward(m, batch, acts, nullptr, tr);
+    m.grads.zero_();
+    lm_backward(m, batch, acts);
+    Rng pick(seed);
+    const double h = 1e-5;
+    for (const ParamEntry& e : m.params.entries()) {
+        const Tensor w = m.params.get(e.name), gw = m.grads.get(e.name);
+        double gmax = 0;
+        for (int64_t i = 0; i < gw.numel(); ++i) gmax = std::max(gmax, std::abs(gw.ptr<double>()[i]));
+        ASSERT_GT(gmax, 0.0) << e.name << " has an all-zero gradient";
+        for (int n = 0; n < 5; ++n) {
+            const int64_t i = int64_t(pick.below(uint64_t(w.numel())));
+            double& x = w.ptr<double>()[i];
+            const double x0 = x;
+            LmActs a2;
+            x = x0 + h;
+            const double lp = lm_forward(m, batch, a2, nullptr, tr);
+            x = x0 - h;
+            const double lm = lm_forward(m, batch, a2, nullptr, tr);
+            x = x0;
+            EXPECT_NEAR(gw.ptr<double>()[i], (lp - lm) / (2 * h), test::kTolFiniteDiff * std::max(gmax, 1.0))
+                << e.name << "[" << i << "]";
+        }
+    }
+}
+
 void check_finite_differences(const LmDims& d, int64_t T, uint64_t seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " T " + std::to_string(T));
     LanguageModel m(d, DType::f64);
@@ -179,4 +209,34 @@ TEST(LanguageModel, BadInputsAreClearErrors) {
     LmState st(m.dims, 2, DType::f32);
     Buffer ok_ids = random_ids(1, 5, 37, 4);
     EXPECT_THROW(lm_forward(m, ok_ids, Tensor(), acts, &st), Error);  // state batch 2, ids batch 1
+}
+
+TEST(LanguageModel, FiniteDifferencesClassifierWithFeaturesAndDropout) {
+    for (MixerKind kind : {MixerKind::hgrn2, MixerKind::hgrn1}) {
+        LmDims d = kind == MixerKind::hgrn2 ? small_hgrn2(true, false, true) : small_hgrn1();
+        d.input_features = 5, d.num_labels = 4, d.vocab = 0;
+        LanguageModel m(d, DType::f64);
+        randomize(m, 31);
+        Buffer feats(DType::f64, {3, 17, 5}), labels(DType::i64, {3});
+        Rng rng(32);
+        test::fill_normal(feats, rng, 1.0);
+        for (int i = 0; i < 3; ++i) labels.ptr<int64_t>()[i] = i + 1;
+        check_batch_gradients(m, {Tensor(), feats.view(), labels.view()}, {0.2, 77}, 33);
+    }
+}
+
+TEST(LanguageModel, FiniteDifferencesLmWithDropout) {
+    LanguageModel m(small_hgrn2(false, true, true), DType::f64);
+    randomize(m, 41);
+    const Buffer ids = random_ids(2, 9, 37, 42);
+    Buffer targets(DType::i64, {2, 9});
+    lm_next_token_targets(ids, targets);
+    check_batch_gradients(m, {ids.view(), Tensor(), targets.view()}, {0.3, 5}, 43);
+    // Dropout changes the loss, and the same seed gives the same loss.
+    LmActs a;
+    const double off = lm_forward(m, {ids.view(), Tensor(), targets.view()}, a);
+    const double on1 = lm_forward(m, {ids.view(), Tensor(), targets.view()}, a, nullptr, {0.3, 5});
+    const double on2 = lm_forward(m, {ids.view(), Tensor(), targets.view()}, a, nullptr, {0.3, 5});
+    EXPECT_NE(off, on1);
+    EXPECT_EQ(on1, on2);
 }
