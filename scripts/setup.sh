@@ -11,6 +11,7 @@ packages=(
     libsentencepiece-dev libpcre2-dev libcpp-httplib-dev     # tokenizers, server
     gnuplot-nox                                              # plots
     linux-doc-6.1 bible-kjv dataset-fashion-mnist            # local data (EXPERIMENTS.md)
+    zlib1g-dev                                               # gzipped IDX (Fashion-MNIST), shard CRC
 )
 
 missing=()
