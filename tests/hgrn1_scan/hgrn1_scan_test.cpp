@@ -341,6 +341,22 @@ TEST(Hgrn1ScanF32, GateExpIsAccurate) {
     EXPECT_LE(worst, kTolUlp);
 }
 
+// A NaN gate (bad upstream data) must show up as NaN in the output, never as a silently finite value; a
+// positive gate above exp()'s range gives inf. Vector body and scalar tail both (D = 37).
+TEST(Hgrn1ScanF32, NonFiniteGatesPropagate) {
+    const int64_t D = 37;
+    Buffer x(DType::f32, {1, 1, D}), g(DType::f32, {1, 1, D}), h0(DType::f32, {1, D}), o(DType::f32, {1, 1, D});
+    fill(h0, 1.0);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t c = 0; c < D; ++c) g.ptr<float>()[c] = c % 3 == 0 ? nan : (c % 3 == 1 ? -nan : 100.0f);
+    hgrn1_scan_forward(x, g, h0, o, Tensor());
+    for (int64_t c = 0; c < D; ++c) {
+        const float v = o.ptr<float>()[c];
+        if (c % 3 == 2) EXPECT_TRUE(std::isinf(v) && v > 0) << "c=" << c << " o=" << v;
+        else EXPECT_TRUE(std::isnan(v)) << "c=" << c << " o=" << v;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Invariants, for both the reference and the fp32 path.
 
