@@ -14,6 +14,10 @@ LmDims lm_dims_from_config(const ModelConfig& c) {
     d.conv = c.use_short_conv ? c.conv_size : 0;
     d.lower_bounds = c.use_lower_bound, d.affine = c.elementwise_affine, d.tied = c.tie_word_embeddings;
     d.norm_eps = c.norm_eps;
+    // hgrn2's own extras (not fla keys): mixer-only blocks, a classifier head, continuous inputs.
+    if (c.extra.contains("hgrn_mlp") && !c.extra["hgrn_mlp"].get<bool>()) d.mlp_size = 0;
+    if (c.extra.contains("hgrn_num_labels")) d.num_labels = c.extra["hgrn_num_labels"].get<int64_t>();
+    if (c.extra.contains("hgrn_input_features")) d.input_features = c.extra["hgrn_input_features"].get<int64_t>();
     return d;
 }
 

@@ -30,6 +30,11 @@ ScheduleKind schedule_kind_from_name(const std::string& n) {
     HGRN_FAIL("unknown schedule '", n, "' (expected cosine, inverse_sqrt or constant)");
 }
 
+void schedule_check(const std::string& name, const std::string& source) {
+    HGRN_CHECK(name == "cosine" || name == "inverse_sqrt" || name == "constant", source, ": optim.schedule must be ",
+               "cosine, inverse_sqrt or constant, got '", name, "'");
+}
+
 std::string schedule_kind_name(ScheduleKind k) {
     switch (k) {
         case ScheduleKind::cosine: return "cosine";

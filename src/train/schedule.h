@@ -19,6 +19,8 @@ struct Schedule {
 };
 
 ScheduleKind schedule_kind_from_name(const std::string& name);  // "cosine" | "inverse_sqrt" | "constant"
+// Throws an error naming `source` when the name is not a schedule.
+void schedule_check(const std::string& name, const std::string& source);
 std::string schedule_kind_name(ScheduleKind k);
 
 }  // namespace hgrn
