@@ -25,6 +25,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "gla/gla_backends.h"
@@ -80,6 +82,21 @@ void load_tile(Rows<const float> src, int64_t t0, int L, int64_t X, float* dst, 
         }
     }
 }
+// Prefetches rows [t0, t0 + L) of X columns into L2 (for writing if write): the rows of one chunk are H * X floats
+// apart, a stride the hardware prefetchers do not follow, so the next chunk's rows are requested while this one
+// computes.
+template <class P>
+void prefetch_rows(Rows<P> src, int64_t t0, int64_t T, int C, int64_t X, bool write) {
+    const int64_t L = std::min<int64_t>(C, T - t0);
+    for (int64_t i = 0; i < L; ++i) {
+        const char* row = reinterpret_cast<const char*>(src.p + (t0 + i) * src.ld);
+        for (int64_t b = 0; b < X * int64_t(sizeof(float)); b += 64) {
+            if (write) __builtin_prefetch(row + b, 1, 2);
+            else __builtin_prefetch(row + b, 0, 2);
+        }
+    }
+}
+
 void store_tile(const float* src, int Xp, int L, int64_t X, Rows<float> dst, int64_t t0) {
     for (int i = 0; i < L; ++i) std::copy_n(src + i * Xp, X, dst.p + (t0 + i) * dst.ld);
 }
@@ -87,8 +104,10 @@ void store_tile(const float* src, int Xp, int L, int64_t X, Rows<float> dst, int
 // A (K x V) state <-> padded Kp x Vp tile (or its V x K transpose).
 void load_state(const float* s, const ChunkDims& d, float* tile, bool transposed) {
     const int ld = transposed ? d.Kp : d.Vp;
+    std::fill(tile, tile + int64_t(d.Kp) * d.Vp, 0.0f);
+    if (!s) return;
     for (int64_t i = 0; i < d.K; ++i)
-        for (int64_t j = 0; j < d.V; ++j) tile[transposed ? j * ld + i : i * ld + j] = s ? s[i * d.V + j] : 0.0f;
+        for (int64_t j = 0; j < d.V; ++j) tile[transposed ? j * ld + i : i * ld + j] = s[i * d.V + j];
 }
 void store_state(const float* tile, const ChunkDims& d, float* s) {
     for (int64_t i = 0; i < d.K; ++i) std::copy_n(tile + i * d.Vp, d.V, s + i * d.V);
@@ -150,25 +169,25 @@ void gate_cumsum(ChunkWork& w, const ChunkDims& d) {
     for (int j = 0; j < Kp; ++j) w.gam[j] = exp_f32(float(last[j]));
 }
 
-// Inter-chunk decays: qd = s q e^G, kd = k e^{Γ-G} (both exponents <= 0); with_exps keeps s e^G and e^{Γ-G}.
+// Inter-chunk decays: qd = s q e^G, kd = k e^{Γ-G} (both exponents <= 0); with_exps keeps s e^G and e^{Γ-G}
+// (backward), otherwise they go to scratch rows of bqe / bke.
 void inter_decays(ChunkWork& w, const ChunkDims& d, bool with_q, bool with_exps) {
     const int Kp = d.Kp;
-    const double* last = w.G + (d.Cp - 1) * Kp;
+    const double* __restrict last = w.G + (d.Cp - 1) * Kp;
     for (int t = 0; t < d.Cp; ++t) {
-        const double* G = w.G + t * Kp;
-        const float *q = w.q + t * Kp, *k = w.k + t * Kp;
-        float *qd = w.qd + t * Kp, *kd = w.kd + t * Kp;
-        for (int j = 0; j < Kp; ++j) {
-            const float e = exp_f32(float(last[j] - G[j]));
-            kd[j] = k[j] * e;
-            if (with_exps) w.ek[t * Kp + j] = e;
-        }
+        const double* __restrict G = w.G + t * Kp;
+        float* __restrict ek = with_exps ? w.ek + t * Kp : w.bke;
+        for (int j = 0; j < Kp; ++j) ek[j] = exp_f32(float(last[j] - G[j]));
+        const float* __restrict k = w.k + t * Kp;
+        float* __restrict kd = w.kd + t * Kp;
+        for (int j = 0; j < Kp; ++j) kd[j] = k[j] * ek[j];
         if (!with_q) continue;
-        for (int j = 0; j < Kp; ++j) {
-            const float e = d.s * exp_f32(float(G[j]));
-            qd[j] = q[j] * e;
-            if (with_exps) w.eq[t * Kp + j] = e;
-        }
+        float* __restrict eq = with_exps ? w.eq + t * Kp : w.bqe;
+        const float s = d.s;
+        for (int j = 0; j < Kp; ++j) eq[j] = s * exp_f32(float(G[j]));
+        const float* __restrict q = w.q + t * Kp;
+        float* __restrict qd = w.qd + t * Kp;
+        for (int j = 0; j < Kp; ++j) qd[j] = q[j] * eq[j];
     }
 }
 
@@ -192,32 +211,78 @@ void intra_plan(const ChunkWork& w, int Kp, int a, int b, std::vector<Block>& ou
     out.push_back({m, b, a, m, false});
 }
 
-// Block factors: bq = q e^{G-r} (query rows), bk = k e^{r-G} (key rows, zero up to a multiple of 16 rows),
-// bqe / bke the exponentials alone, bkT = bk transposed.
+// Exponentials of one block: bqe = e^{G-r} on its query rows, bke = e^{r-G} on its key rows. On a diagonal block the
+// key rows are the query rows and |G - r| <= kRangeMax / 2, so bke = 1 / bqe: one exp per element instead of two.
+void block_exps(ChunkWork& w, const ChunkDims& d, const Block& bl) {
+    const int Kp = d.Kp, mq = bl.qb - bl.qa, mk = bl.kb - bl.ka;
+    const double *top = w.G + bl.qa * Kp, *bot = w.G + (bl.kb - 1) * Kp;
+    double* __restrict r = w.r;
+    for (int j = 0; j < Kp; ++j) r[j] = bl.diag ? 0.5 * (top[j] + bot[j]) : bot[j];
+    for (int i = 0; i < mq; ++i) {
+        const double* __restrict G = w.G + (bl.qa + i) * Kp;
+        float* __restrict e = w.bqe + i * Kp;
+        for (int j = 0; j < Kp; ++j) e[j] = exp_f32(float(G[j] - r[j]));
+        if (!bl.diag) continue;
+        float* __restrict ek = w.bke + i * Kp;
+        for (int j = 0; j < Kp; ++j) ek[j] = 1.0f / e[j];
+    }
+    if (bl.diag) return;
+    for (int u = 0; u < mk; ++u) {
+        const double* __restrict G = w.G + (bl.ka + u) * Kp;
+        float* __restrict e = w.bke + u * Kp;
+        for (int j = 0; j < Kp; ++j) e[j] = exp_f32(float(r[j] - G[j]));
+    }
+}
+
+// Block factors: bq = q ⊙ bqe (query rows), bk = k ⊙ bke (key rows, zero up to a multiple of 16 rows), bkT = bk^T.
 void block_factors(ChunkWork& w, const ChunkDims& d, const Block& bl) {
     const int Kp = d.Kp, mq = bl.qb - bl.qa, mk = bl.kb - bl.ka, mkp = int(round_up(mk, kLanes));
-    const double *top = w.G + bl.qa * Kp, *bot = w.G + (bl.kb - 1) * Kp;
-    for (int j = 0; j < Kp; ++j) w.r[j] = bl.diag ? 0.5 * (top[j] + bot[j]) : bot[j];
-    for (int i = 0; i < mq; ++i) {
-        const double* G = w.G + (bl.qa + i) * Kp;
-        const float* q = w.q + (bl.qa + i) * Kp;
-        float *e = w.bqe + i * Kp, *x = w.bq + i * Kp;
-        for (int j = 0; j < Kp; ++j) {
-            e[j] = exp_f32(float(G[j] - w.r[j]));
-            x[j] = q[j] * e[j];
-        }
-    }
-    for (int u = 0; u < mk; ++u) {
-        const double* G = w.G + (bl.ka + u) * Kp;
-        const float* k = w.k + (bl.ka + u) * Kp;
-        float *e = w.bke + u * Kp, *x = w.bk + u * Kp;
-        for (int j = 0; j < Kp; ++j) {
-            e[j] = exp_f32(float(w.r[j] - G[j]));
-            x[j] = k[j] * e[j];
-        }
-    }
+    block_exps(w, d, bl);
+    for (int64_t i = 0; i < int64_t(mq) * Kp; ++i) w.bq[i] = w.q[bl.qa * Kp + i] * w.bqe[i];
+    for (int64_t i = 0; i < int64_t(mk) * Kp; ++i) w.bk[i] = w.k[bl.ka * Kp + i] * w.bke[i];
     std::fill(w.bk + mk * Kp, w.bk + mkp * Kp, 0.0f);
     transpose(w.bk, Kp, w.bkT, mkp, mkp, Kp);
+}
+
+// When one diagonal block covers the chunk, the inter-chunk decays follow from its factors:
+// s e^{G} = bqe ⊙ s e^{r}, e^{Γ-G} = bke ⊙ e^{Γ-r} (per-column constants; exponents r <= 0, Γ - r <= 0).
+void inter_from_block(ChunkWork& w, const ChunkDims& d, bool with_exps) {
+    const int Kp = d.Kp;
+    const double* last = w.G + (d.Cp - 1) * Kp;
+    float* __restrict cq = w.dgam;  // scratch until backward_inter
+    float* __restrict ck = w.gacc;
+    for (int j = 0; j < Kp; ++j) {
+        cq[j] = d.s * exp_f32(float(w.r[j]));
+        ck[j] = exp_f32(float(last[j] - w.r[j]));
+    }
+    for (int t = 0; t < d.Cp; ++t) {
+        const float *bq = w.bq + t * Kp, *bk = w.bk + t * Kp, *bqe = w.bqe + t * Kp, *bke = w.bke + t * Kp;
+        float *qd = w.qd + t * Kp, *kd = w.kd + t * Kp;
+        for (int j = 0; j < Kp; ++j) {
+            qd[j] = bq[j] * cq[j];
+            kd[j] = bk[j] * ck[j];
+        }
+        if (!with_exps) continue;
+        float *eq = w.eq + t * Kp, *ek = w.ek + t * Kp;
+        for (int j = 0; j < Kp; ++j) {
+            eq[j] = bqe[j] * cq[j];
+            ek[j] = bke[j] * ck[j];
+        }
+    }
+}
+
+// Plans the chunk's intra blocks and computes the inter-chunk decays (from the block factors when there is a single
+// block, which then keeps its factors in bq / bk / bqe / bke / bkT). Returns whether there is a single block.
+bool chunk_decays(ChunkWork& w, const ChunkDims& d, bool with_exps) {
+    w.blocks->clear();
+    intra_plan(w, d.Kp, 0, d.Cp, *w.blocks);
+    if (w.blocks->size() > 1) {
+        inter_decays(w, d, true, with_exps);
+        return false;
+    }
+    block_factors(w, d, w.blocks->front());
+    inter_from_block(w, d, with_exps);
+    return true;
 }
 
 // A[qa.., ka..] = s bq bk^T for one block (diagonal blocks: strict upper triangle set to 0).
@@ -278,11 +343,17 @@ int load_chunk(ChunkWork& w, const ChunkDims& d, const SeqIn& s, int64_t n, bool
     return L;
 }
 
-void intra_scores(ChunkWork& w, const ChunkDims& d) {
-    w.blocks->clear();
-    intra_plan(w, d.Kp, 0, d.Cp, *w.blocks);
+void prefetch_chunk(const ChunkDims& d, const SeqIn& s, int64_t n, bool with_q) {
+    const int64_t t0 = n * d.C;
+    if (with_q) prefetch_rows(s.q, t0, d.T, d.C, d.K, false);
+    prefetch_rows(s.k, t0, d.T, d.C, d.K, false);
+    prefetch_rows(s.v, t0, d.T, d.C, d.V, false);
+    prefetch_rows(s.g, t0, d.T, d.C, d.K, false);
+}
+
+void intra_scores(ChunkWork& w, const ChunkDims& d, bool single) {
     for (const Block& bl : *w.blocks) {
-        block_factors(w, d, bl);
+        if (!single) block_factors(w, d, bl);
         block_scores(w, d, bl);
     }
 }
@@ -296,11 +367,12 @@ void forward_one(const GlaInputs& in, const GlaOutputs& out, const ChunkDims& d,
     load_state(h0 ? in.h0.ptr<float>() + (b * d.H + h) * KV : nullptr, d, w.H, false);
     for (int64_t n = 0; n < d.N; ++n) {
         const int L = load_chunk(w, d, s, n, true);
-        inter_decays(w, d, true, false);
+        if (n + 1 < d.N) prefetch_chunk(d, s, n + 1, true);
+        const bool single = chunk_decays(w, d, false);
         GemmOpts first;  // o = qd H_n, skipped while the state is still zero
         if (n > 0 || h0) gemm(d.Cp, d.Vp, d.Kp, {w.qd, d.Kp, 1}, {w.H, d.Vp}, {w.o, d.Vp}, first);
         else std::fill(w.o, w.o + d.Cp * d.Vp, 0.0f);
-        intra_scores(w, d);
+        intra_scores(w, d, single);
         GemmOpts acc;
         acc.accumulate = true;
         acc.tri = Tri::p_le_i;  // o += A v
@@ -316,7 +388,8 @@ void forward_one(const GlaInputs& in, const GlaOutputs& out, const ChunkDims& d,
     if (!out.ht.empty()) store_state(w.H, d, out.ht.ptr<float>() + (b * d.H + h) * KV);
 }
 
-// Runs fn(b, h, work) over all (b, h) pairs in parallel, one scratch arena per thread.
+// Runs fn(b, h, work) over all (b, h) pairs in parallel, one scratch arena per thread (allocated once per call and
+// left uninitialised: every tile is written before it is read, except A whose upper triangle must stay zero).
 template <class Fn>
 void for_each_head(const ChunkDims& d, bool backward, Fn fn) {
     const int64_t BH = d.B * d.H;
@@ -324,17 +397,21 @@ void for_each_head(const ChunkDims& d, bool backward, Fn fn) {
     Arena counter;
     carve(counter, d, backward);
     const int64_t per = counter.used();
-    Buffer scratch(DType::f32, Shape{nth * per});
+    std::unique_ptr<float[], decltype(&std::free)> scratch(
+        static_cast<float*>(std::aligned_alloc(64, size_t(nth * per) * sizeof(float))), &std::free);
+    HGRN_CHECK(scratch, "GLA CPU: out of memory allocating ", nth * per * 4, " bytes of scratch");
     std::vector<std::vector<Block>> blocks(static_cast<size_t>(nth));
     for (auto& v : blocks) v.reserve(size_t(3 * d.Cp));
-#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
-    for (int64_t bh = 0; bh < BH; ++bh) {
+#pragma omp parallel num_threads(nth)
+    {
         FlushDenormals ftz;
         const int tid = omp_get_thread_num();
-        Arena arena(scratch.ptr<float>() + tid * per, per);
+        Arena arena(scratch.get() + tid * per, per);
         ChunkWork w = carve(arena, d, backward);
         w.blocks = &blocks[size_t(tid)];
-        fn(bh / d.H, bh % d.H, w);
+        std::fill(w.A, w.A + int64_t(d.Cp) * d.Cp, 0.0f);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t bh = 0; bh < BH; ++bh) fn(bh / d.H, bh % d.H, w);
     }
 }
 
@@ -347,12 +424,13 @@ void backward_states(const GlaInputs& in, const ChunkDims& d, int64_t b, int64_t
     load_state(in.h0.empty() ? nullptr : in.h0.ptr<float>() + (b * d.H + h) * d.K * d.V, d, w.HT, true);
     for (int64_t n = 0; n + 1 < d.N; ++n) {
         load_chunk(w, d, s, n, false);
+        if (n + 2 < d.N) prefetch_chunk(d, s, n + 1, false);
         inter_decays(w, d, false, false);
         float* next = w.HT + (n + 1) * kv;
-        std::copy_n(w.HT + n * kv, kv, next);
-        GemmOpts upd;  // H^T = H^T diag(e^Γ) + v^T kd
+        GemmOpts upd;  // H_{n+1}^T = H_n^T diag(e^Γ) + v^T kd
         upd.accumulate = true;
         upd.col_scale = w.gam;
+        upd.c_in = w.HT + n * kv;
         gemm(d.Vp, d.Kp, d.Cp, {w.v, 1, d.Vp}, {w.kd, d.Kp}, {next, d.Kp}, upd);
     }
 }
@@ -377,7 +455,7 @@ void backward_inter(ChunkWork& w, const ChunkDims& d, const float* HT, bool zero
 }
 
 // Intra-chunk part: dA = s dO V^T (masked), A recomputed, dv += A^T dO, dq/dk intra terms.
-void backward_intra(ChunkWork& w, const ChunkDims& d) {
+void backward_intra(ChunkWork& w, const ChunkDims& d, bool single) {
     const int Cp = d.Cp, Vp = d.Vp;
     transpose(w.v, Vp, w.VT, Cp, Cp, Vp);
     GemmOpts lower;
@@ -388,10 +466,8 @@ void backward_intra(ChunkWork& w, const ChunkDims& d) {
         for (int u = 0; u <= t; ++u) row[u] *= d.s;
         std::fill(row + t + 1, row + Cp, 0.0f);
     }
-    w.blocks->clear();
-    intra_plan(w, d.Kp, 0, Cp, *w.blocks);
     for (const Block& bl : *w.blocks) {
-        block_factors(w, d, bl);
+        if (!single) block_factors(w, d, bl);
         block_scores(w, d, bl);
         block_grads(w, d, bl);
     }
@@ -432,9 +508,13 @@ void backward_one(const GlaInputs& in, const GlaGradOutputs& gout, const GlaGrad
     for (int64_t n = d.N - 1; n >= 0; --n) {
         const int L = load_chunk(w, d, s, n, true);
         load_tile(g.dout, n * d.C, L, d.V, w.dout, d.Cp, d.Vp);
-        inter_decays(w, d, true, true);
+        if (n > 0) {
+            prefetch_chunk(d, s, n - 1, true);
+            prefetch_rows(g.dout, (n - 1) * d.C, d.T, d.C, d.V, false);
+        }
+        const bool single = chunk_decays(w, d, true);
         backward_inter(w, d, w.HT + n * kv, n == 0 && in.h0.empty());
-        backward_intra(w, d);
+        backward_intra(w, d, single);
         backward_gates(w, d);
         GemmOpts upd;  // D = e^Γ ⊙ D + qd^T dO
         upd.accumulate = true;

@@ -12,7 +12,7 @@
 namespace hgrn::gla_cpu {
 namespace {
 
-constexpr int kTileRows = 4;     // rows of C per register tile
+constexpr int kTileRows = 6;     // rows of C per register tile (6 x 4 accumulators + 4 B vectors fit 32 zmm)
 constexpr int kTileVecs = 4;     // Vec16 columns of C per register tile (64 floats)
 
 // One register tile: MR rows x NV vectors of C, summed over p in [p0, p1).
@@ -20,7 +20,7 @@ template <int MR, int NV>
 void gemm_tile(int p0, int p1, const float* a, ptrdiff_t ars, ptrdiff_t acs, const float* b, ptrdiff_t ldb,
                float* c, ptrdiff_t ldc, const GemmOpts& o, const float* col_scale) {
     Vec16 acc[MR][NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
         for (int x = 0; x < NV; ++x) {
@@ -28,7 +28,7 @@ void gemm_tile(int p0, int p1, const float* a, ptrdiff_t ars, ptrdiff_t acs, con
                 acc[i][x] = Vec16{};
                 continue;
             }
-            acc[i][x] = load(c + i * ldc + x * kLanes);
+            acc[i][x] = load((o.c_in ? o.c_in : c) + i * ldc + x * kLanes);
             if (o.row_scale) acc[i][x] *= o.row_scale[i];
             if (col_scale) acc[i][x] *= load(col_scale + x * kLanes);
         }
@@ -41,14 +41,14 @@ void gemm_tile(int p0, int p1, const float* a, ptrdiff_t ars, ptrdiff_t acs, con
             asm("" : "+v"(bv[x]));  // keep B in registers: GCC would re-read it from memory for every row
 #endif
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < MR; ++i) {
             const float av = a[i * ars + p * acs];
 #pragma GCC unroll 4
             for (int x = 0; x < NV; ++x) acc[i][x] += av * bv[x];
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
         for (int x = 0; x < NV; ++x) store(c + i * ldc + x * kLanes, acc[i][x]);
@@ -72,7 +72,9 @@ TileFn pick_tile(int mr, int nv) {
         case 1: return tile_for<1>(nv);
         case 2: return tile_for<2>(nv);
         case 3: return tile_for<3>(nv);
-        default: return tile_for<4>(nv);
+        case 4: return tile_for<4>(nv);
+        case 5: return tile_for<5>(nv);
+        default: return tile_for<6>(nv);
     }
 }
 
@@ -119,6 +121,7 @@ void gemm(int M, int N, int P, MatA a, MatB b, MatC c, const GemmOpts& o) {
             if (o.tri == Tri::n_le_i && n0 > i0 + mr - 1) continue;
             GemmOpts ot = o;
             if (o.row_scale) ot.row_scale = o.row_scale + i0;
+            if (o.c_in) ot.c_in = o.c_in + i0 * c.ld + n0;
             pick_tile(mr, nv)(p0, p1, a.p + i0 * a.rs, a.rs, a.cs, b.p + n0, b.ld, c.p + i0 * c.ld + n0, c.ld, ot,
                               cs);
         }

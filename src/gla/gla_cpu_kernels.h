@@ -3,7 +3,7 @@
 //              it into narrower registers elsewhere), loaded and stored unaligned.
 //   exp_f32    a branch-free exp that vectorises inside plain loops (Cephes polynomial, ~2 ulp on [-87, 88]).
 //   gemm       C (+)= A B for the small products of the chunkwise algorithm (C x K times K x V and the like):
-//              register tiles of 4 rows x 64 columns, A read by (strided) scalar broadcasts, B and C rows
+//              register tiles of 6 rows x 64 columns, A read by (strided) scalar broadcasts, B and C rows
 //              contiguous with N a multiple of 16. Optional row/column scaling of C on load, and triangular
 //              limits so that causal products skip the zero half.
 //   transpose  16 x 16 blocks through register shuffles.
@@ -83,6 +83,7 @@ struct GemmOpts {
     Tri tri = Tri::none;
     const float* row_scale = nullptr;  // (M): C(i, :) *= row_scale[i] before accumulating
     const float* col_scale = nullptr;  // (N): C(:, n) *= col_scale[n] before accumulating
+    const float* c_in = nullptr;       // accumulate onto this matrix (same layout as C) instead of C itself
 };
 
 // C (M x N) (+)= A (M x P) B (P x N); N % 16 == 0; M, P any (P may be 0).
