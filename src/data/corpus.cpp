@@ -3,6 +3,7 @@
 #include "data/corpus.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -72,7 +73,7 @@ void list_root(const CorpusRoot& root, std::vector<CorpusDocument>& out) {
         const int64_t size = int64_t(it->file_size(ec));
         if (ec || size == 0) continue;
         CorpusDocument d;
-        d.name = root.label + "/" + fs::relative(it->path(), root.dir).generic_string();
+        d.name = root.label + "/" + it->path().lexically_relative(root.dir).generic_string();
         d.path = it->path().string();
         d.bytes = size;
         out.push_back(std::move(d));

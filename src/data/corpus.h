@@ -11,8 +11,9 @@
 // prepare_corpus writes into out_dir: train.bin, val.bin, test.bin (token shards, shard.h), each document's
 // tokens followed by eos_id when eos_id >= 0; meta.json {vocab_size, eos_id, tokenizer, splits: {train:
 // {file, documents, bytes, tokens}, ...}} where bytes counts the UTF-8 bytes of the text encoded (for bits per
-// byte = loss_nats · tokens / (bytes · ln 2)); documents.tsv (split, name, bytes, tokens). The tokenizer is
-// passed in as a function, so this file does not depend on the tokenizer library.
+// byte = loss_nats · tokens / (bytes · ln 2)); documents.tsv (split, name, bytes, tokens). meta.json is written
+// last (an old one is removed first), so its presence marks a complete preparation. The tokenizer is passed
+// in as a function, so this code does not depend on the tokenizer library.
 #pragma once
 
 #include <cstdint>

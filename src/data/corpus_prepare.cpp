@@ -152,6 +152,8 @@ PrepareResult prepare_documents(const TextEncoder& encoder, const Corpus& corpus
     fs::create_directories(out_dir, ec);
     HGRN_CHECK(fs::is_directory(out_dir), "prepare: cannot create output directory ", out_dir,
                ec ? ": " + ec.message() : "");
+    // meta.json is written last and marks a complete preparation: drop a stale one before touching shards.
+    fs::remove(out_dir + "/meta.json", ec);
     PrepareResult r;
     r.vocab_size = opt.vocab_size, r.eos_id = opt.eos_id, r.tokenizer = opt.tokenizer;
     std::ostringstream tsv;

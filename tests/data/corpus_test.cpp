@@ -27,9 +27,12 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
 
 // A small tree: 40 documents, one excluded directory, one file with another suffix, one empty file.
 CorpusOptions fake_corpus(const TempDir& dir) {
-    for (int i = 0; i < 40; ++i)
-        write_text(dir.path() / "docs" / ("sub" + std::to_string(i % 3)) / ("f" + std::to_string(i) + ".rst.txt"),
-                   "Document " + std::to_string(i) + " says hello.\n" + std::string(size_t(i), 'x'));
+    for (int i = 0; i < 40; ++i) {
+        const std::string sub = std::string("sub").append(std::to_string(i % 3));
+        const std::string name = std::string("f").append(std::to_string(i)).append(".rst.txt");
+        const std::string text = std::string("Document ").append(std::to_string(i)).append(" says hello.\n");
+        write_text(dir.path() / "docs" / sub / name, text + std::string(static_cast<size_t>(i), 'x'));
+    }
     write_text(dir.path() / "docs/translations/zh/f.rst.txt", "excluded");
     write_text(dir.path() / "docs/other.html", "wrong suffix");
     write_text(dir.path() / "docs/empty.rst.txt", "");
@@ -187,6 +190,11 @@ TEST(Corpus, PrepareErrors) {
     o.max_train_bytes = 1;  // keeps exactly one train document
     const PrepareResult r = prepare_corpus(byte_encode, dir.file("small"), o);
     EXPECT_EQ(r[CorpusSplit::train].documents, 1);
+    // A failed preparation into the same directory leaves no meta.json claiming the old shards are complete.
+    ASSERT_TRUE(std::filesystem::exists(dir.file("small/meta.json")));
+    o.vocab_size = 100;
+    EXPECT_THROW(prepare_corpus(byte_encode, dir.file("small"), o), Error);
+    EXPECT_FALSE(std::filesystem::exists(dir.file("small/meta.json")));
     write_text(dir.path() / "meta/meta.json", "{\"format\": \"hgrn-token-shards\", \"vocab_size\": 5}");
     expect_error([&] { read_prepare_meta(dir.file("meta")); }, {"meta.json", "eos_id"});
     write_text(dir.path() / "meta/meta.json", "{not json");
