@@ -240,11 +240,19 @@ TEST(GlaCudaSmall, ChunkForwardBackwardTinyShapes) {
     run_case({1, 33, 1, 48, 96, DType::f32, false, true, true, 1.0, 4}, Path::chunk, true);
 }
 
+void step_case(int64_t B, int64_t H, int64_t K, int64_t V);
+
 TEST(GlaCudaSmall, RecurrentForwardAndStep) {
     run_case({2, 9, 3, 32, 40, DType::bf16, true, true, false, 1.0, 5}, Path::recurrent, false);
-    // Step: batch of 3 sequences, one token, state in place, against the f64 reference step.
-    const int64_t B = 3, H = 2, K = 64, V = 48;
-    Rng rng(11);
+    // Step: batch of 3 sequences, one token, state in place, against the f64 reference step; the general
+    // path (64 x 48) and the vectorised step kernel (64 x 64, 128 x 128).
+    for (auto [K, V] : {std::pair<int64_t, int64_t>{64, 48}, {64, 64}, {128, 128}}) step_case(3, 2, K, V);
+    step_case(64, 4, 128, 128);  // B x H >= 256: the vectorised step kernel
+}
+
+void step_case(int64_t B, int64_t H, int64_t K, int64_t V) {
+    SCOPED_TRACE(testing::Message() << "step B" << B << " H" << H << " K" << K << " V" << V);
+    Rng rng(11 + K + V);
     Vec q(size_t(B * H * K)), v(size_t(B * H * V)), g(size_t(B * H * K)), s(size_t(B * H * K * V));
     test::fill_normal(test::host_view(q, {B, H, K}), rng);
     test::fill_normal(test::host_view(v, {B, H, V}), rng);

@@ -1,7 +1,382 @@
-// gla_chunk_fwd.cu — placeholder until the tensor-core chunk forward lands.
+// gla_chunk_fwd.cu — chunkwise GLA forward on tensor cores (mma.sync TF32, sm_80 and later).
+// One block (8 warps) per (64-column tile of V, head, sequence) walks the chunks of C = 64 tokens in order,
+// keeping its K x 64 slice of the state in fp32 registers (MMA accumulators). Per chunk, with G the
+// in-chunk cumsum of g in log2 units, Gamma = G at the last row, r_b = G at the first row of 16-row block b:
+//     o_t   = s (q_t . 2^{G_t})^T H  +  sum_{u <= t} A[t,u] v_u,   A[t,u] = s sum_j q_tj k_uj 2^{G_tj - G_uj}
+//     H    <- Diag(2^Gamma) H + sum_u (k_u . 2^{Gamma - G_u}) v_u^T
+// Stability without clamping: q^ = q . 2^{G_t - r_b(t)} (<= 1) and k^ = k . 2^{r_b(u) - G_u} (<= 2^100, checked)
+// are formed once; every other factor is a per-column scale 2^{r_i - r_b}, 2^{r_b}, 2^{Gamma - r_b}, all <= 1,
+// so nothing overflows and an underflow only drops a term that is tiny next to the chunk's own. A chunk whose
+// 16-row blocks span more than 2^100 of decay (log f below about -4.3 per step on average) takes an exact
+// elementwise path for A. Operands are rounded to TF32 (10-bit mantissa; bf16 inputs are exact in it); the
+// state update splits k~ into two TF32 halves, so the state keeps fp32 accuracy. k absent: k = 1 - exp(g).
+// Covered: q, v, o bf16 (k bf16 or absent), K in {64, 128}, V a multiple of 64; else the caller falls back.
+#include <cstdint>
+
 #include "gla/cuda/gla_cuda_common.cuh"
 #include "gla/cuda/gla_cuda_internal.cuh"
 
 namespace hgrn::gla_cuda {
-bool chunk_forward_tc(const GlaInputs&, const GlaDims&, float, const GlaOutputs&, cudaStream_t) { return false; }
+namespace {
+
+constexpr int kC = 64, kBV = 64, kThreads = 256;
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kMaxSpan = 100.f;  // largest in-block decay span (log2 units) of the factored path
+
+struct FwdArgs {
+    const __nv_bfloat16 *q, *k, *v;  // k may be null
+    const float *g, *h0;
+    __nv_bfloat16* o;
+    float* ht;
+    int T, H, V;
+    float scale;
+};
+
+__device__ __forceinline__ uint32_t tf32(float x) {
+    uint32_t r;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+    return r;
+}
+__device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                    uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+template <int K>
+struct Smem {
+    static constexpr int LQ = K + 4, LK = K + 8, LV = kBV + 8, LA = kC + 4;
+    float G[kC * LQ];     // cumsum (log2 units)
+    float Q[kC * LQ];     // q, then q^
+    float Kh[kC * LK];    // k, then k^
+    float Vs[kC * LV];    // v tile
+    float A[kC * LA];     // intra-chunk scores (scaled, masked)
+    float Hs[K * LV];     // state before the chunk, the B operand of q~ H
+    float cq[4][K];       // 2^{r_b}
+    float ck[4][K];       // 2^{Gamma - r_b}
+    float cib[6][K];      // 2^{r_i - r_b}, b < i
+    float dec[K];         // 2^{Gamma}
+};
+__device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }  // b < i, i in 1..3
+
+// All global loads of a chunk are issued before any is used (16-byte vectors), so their latencies overlap.
+template <int K>
+__device__ void load_chunk(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, int t0) {
+    using S = Smem<K>;
+    constexpr int NQ = kC * K / 8 / kThreads, NG = kC * K / 4 / kThreads, NV = kC * kBV / 8 / kThreads;
+    uint4 rq[NQ], rk[NQ], rv[NV];
+    float4 rg[NG];
+    const uint4 z4 = make_uint4(0, 0, 0, 0);
+    auto row = [&](int tt) { return (int64_t(b) * a.T + tt) * a.H + h; };
+#pragma unroll
+    for (int i = 0; i < NQ; ++i) {
+        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
+        rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * K + j)) : z4;
+        rk[i] = (tt < a.T && a.k) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * K + j)) : z4;
+    }
+#pragma unroll
+    for (int i = 0; i < NG; ++i) {
+        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
+        rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * K + j)) : make_float4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int i = 0; i < NV; ++i) {
+        const int idx = threadIdx.x + i * kThreads, t = idx / (kBV / 8), c = 8 * (idx % (kBV / 8)), tt = t0 + t;
+        rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
+    }
+    auto unpack = [](const uint4& u, float* dst) {
+        const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&u);
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const float2 f = __bfloat1622float2(p[e]);
+            dst[2 * e] = f.x, dst[2 * e + 1] = f.y;
+        }
+    };
+#pragma unroll
+    for (int i = 0; i < NQ; ++i) {
+        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8));
+        unpack(rq[i], s.Q + t * S::LQ + j);
+        if (a.k) unpack(rk[i], s.Kh + t * S::LK + j);
+    }
+#pragma unroll
+    for (int i = 0; i < NG; ++i) {
+        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4));
+        const float g[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            s.G[t * S::LQ + j + e] = g[e] * kLog2e;
+            if (!a.k) s.Kh[t * S::LK + j + e] = -expm1f(g[e]);
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < NV; ++i) {
+        const int idx = threadIdx.x + i * kThreads, t = idx / (kBV / 8), c = 8 * (idx % (kBV / 8));
+        unpack(rv[i], s.Vs + t * S::LV + c);
+    }
+}
+
+// In-place inclusive cumsum of G over the 64 rows, per column; threads split each column into parts.
+template <int K>
+__device__ void cumsum(Smem<K>& s) {
+    using S = Smem<K>;
+    constexpr int P = kThreads / K, R = kC / P;
+    const int j = threadIdx.x % K, p = threadIdx.x / K;
+    float acc = 0;
+    for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * S::LQ + j] = acc += s.G[t * S::LQ + j];
+    __syncthreads();
+    float off = 0;
+    for (int pp = 0; pp < p; ++pp) off += s.G[((pp + 1) * R - 1) * S::LQ + j];
+    __syncthreads();
+    if (p > 0)
+        for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * S::LQ + j] += off;
+    __syncthreads();
+}
+
+// Exact A for chunks with a very wide decay span: every exponent G_t - G_u <= 0 taken elementwise.
+template <int K>
+__device__ void scores_exact(Smem<K>& s, float scale) {
+    using S = Smem<K>;
+    for (int idx = threadIdx.x; idx < kC * kC; idx += kThreads) {
+        const int t = idx / kC, u = idx % kC;
+        float acc = 0;
+        if (u <= t)
+            for (int j = 0; j < K; ++j)
+                acc += s.Q[t * S::LQ + j] * s.Kh[u * S::LK + j] * exp2f(s.G[t * S::LQ + j] - s.G[u * S::LQ + j]);
+        s.A[t * S::LA + u] = acc * scale;
+    }
+}
+
+// q^, k^ and the column scales (wide: q~, k~ directly and unit scales).
+template <int K>
+__device__ void prepare(Smem<K>& s, bool wide) {
+    using S = Smem<K>;
+    for (int idx = threadIdx.x; idx < kC * K; idx += kThreads) {
+        const int t = idx / K, j = idx % K, rb = (t / 16) * 16;
+        const float G = s.G[t * S::LQ + j], r = s.G[rb * S::LQ + j], Gam = s.G[(kC - 1) * S::LQ + j];
+        s.Q[t * S::LQ + j] *= exp2f(wide ? G : G - r);
+        s.Kh[t * S::LK + j] *= exp2f(wide ? Gam - G : r - G);
+    }
+    for (int j = threadIdx.x; j < K; j += kThreads) {
+        const float Gam = s.G[(kC - 1) * S::LQ + j];
+        float r[4];
+#pragma unroll
+        for (int b = 0; b < 4; ++b) r[b] = s.G[16 * b * S::LQ + j];
+#pragma unroll
+        for (int b = 0; b < 4; ++b) {
+            s.cq[b][j] = wide ? 1.f : exp2f(r[b]);
+            s.ck[b][j] = wide ? 1.f : exp2f(Gam - r[b]);
+        }
+#pragma unroll
+        for (int i = 1; i < 4; ++i)
+#pragma unroll
+            for (int b = 0; b < i; ++b) s.cib[pair_index(i, b)][j] = exp2f(r[i] - r[b]);
+        s.dec[j] = exp2f(Gam);
+    }
+}
+
+// A[16i.., 16b..] = s (q^_i . 2^{r_i - r_b}) k^_b^T, masked to u <= t. 10 block pairs over 8 warps.
+template <int K>
+__device__ void scores_mma(Smem<K>& s, float scale) {
+    using S = Smem<K>;
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+    for (int p = w; p < 10; p += 8) {
+        int i = 0;
+        while ((i + 1) * (i + 2) / 2 <= p) ++i;
+        const int bb = p - i * (i + 1) / 2;  // b <= i
+        float acc[2][4] = {};
+        const float* cs = bb < i ? s.cib[pair_index(i, bb)] : nullptr;
+#pragma unroll 4
+        for (int j0 = 0; j0 < K; j0 += 8) {
+            const float f0 = cs ? cs[j0 + tg] : 1.f, f1 = cs ? cs[j0 + tg + 4] : 1.f;
+            const float* qr = s.Q + (16 * i + gr) * S::LQ + j0 + tg;
+            const uint32_t a0 = tf32(qr[0] * f0), a1 = tf32(qr[8 * S::LQ] * f0), a2 = tf32(qr[4] * f1),
+                           a3 = tf32(qr[8 * S::LQ + 4] * f1);
+#pragma unroll
+            for (int n = 0; n < 2; ++n) {
+                const float* kr = s.Kh + (16 * bb + 8 * n + gr) * S::LK + j0 + tg;
+                mma(acc[n], a0, a1, a2, a3, tf32(kr[0]), tf32(kr[4]));
+            }
+        }
+#pragma unroll
+        for (int n = 0; n < 2; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int t = 16 * i + gr + (e >= 2 ? 8 : 0), u = 16 * bb + 8 * n + 2 * tg + (e & 1);
+                s.A[t * S::LA + u] = u <= t ? acc[n][e] * scale : 0.f;
+            }
+    }
+    // Blocks above the diagonal are zero.
+    for (int idx = threadIdx.x; idx < kC * kC; idx += kThreads) {
+        const int t = idx / kC, u = idx % kC;
+        if (u / 16 > t / 16) s.A[t * S::LA + u] = 0.f;
+    }
+}
+
+template <int K>
+__global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
+    using S = Smem<K>;
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    S& s = *reinterpret_cast<S*>(smem_raw);
+    const int c0 = blockIdx.x * kBV, h = blockIdx.y, b = blockIdx.z;
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+    // State tile of this warp: rows 16 * (w % RB) .., columns (w / RB) * NT * 8 ..
+    constexpr int RB = K / 16, WC = 8 / RB, NT = kBV / WC / 8;
+    const int hr0 = 16 * (w % RB), hc0 = (w / RB) * NT * 8;
+    float Hacc[NT][4];
+    const int64_t sbase = (int64_t(b) * a.H + h) * K * a.V;
+#pragma unroll
+    for (int n = 0; n < NT; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int j = hr0 + gr + (e >= 2 ? 8 : 0), c = hc0 + 8 * n + 2 * tg + (e & 1);
+            Hacc[n][e] = a.h0 ? a.h0[sbase + int64_t(j) * a.V + c0 + c] : 0.f;
+            s.Hs[j * S::LV + c] = Hacc[n][e];
+        }
+    // Output tile of this warp: rows 16 * (w % 4), columns 32 * (w / 4).
+    const int orb = w % 4, oc0 = 32 * (w / 4);
+    for (int t0 = 0; t0 < a.T; t0 += kC) {
+        load_chunk<K>(a, s, b, h, c0, t0);
+        __syncthreads();
+        cumsum<K>(s);
+        bool wide_local = false;
+        for (int idx = threadIdx.x; idx < 4 * K; idx += kThreads) {
+            const int bb = idx / K, j = idx % K;
+            wide_local |= s.G[16 * bb * S::LQ + j] - s.G[(16 * bb + 15) * S::LQ + j] > kMaxSpan;
+        }
+        const bool wide = __syncthreads_or(wide_local);
+        if (wide) {
+            scores_exact<K>(s, a.scale);
+            __syncthreads();
+        }
+        prepare<K>(s, wide);
+        __syncthreads();
+        if (!wide) {
+            scores_mma<K>(s, a.scale);
+            __syncthreads();
+        }
+        // o = s q~ H + A v for rows 16 orb.., columns oc0.. (4 n-tiles).
+        float oacc[4][4] = {};
+#pragma unroll 2
+        for (int j0 = 0; j0 < K; j0 += 8) {
+            const float f0 = s.cq[orb][j0 + tg], f1 = s.cq[orb][j0 + tg + 4];
+            const float* qr = s.Q + (16 * orb + gr) * S::LQ + j0 + tg;
+            const uint32_t a0 = tf32(qr[0] * f0), a1 = tf32(qr[8 * S::LQ] * f0), a2 = tf32(qr[4] * f1),
+                           a3 = tf32(qr[8 * S::LQ + 4] * f1);
+#pragma unroll
+            for (int n = 0; n < 4; ++n) {
+                const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
+                mma(oacc[n], a0, a1, a2, a3, tf32(hb[0]), tf32(hb[4 * S::LV]));
+            }
+        }
+#pragma unroll
+        for (int n = 0; n < 4; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) oacc[n][e] *= a.scale;
+        for (int u0 = 0; u0 < 16 * (orb + 1); u0 += 8) {
+            const float* ar = s.A + (16 * orb + gr) * S::LA + u0 + tg;
+            const uint32_t a0 = tf32(ar[0]), a1 = tf32(ar[8 * S::LA]), a2 = tf32(ar[4]), a3 = tf32(ar[8 * S::LA + 4]);
+#pragma unroll
+            for (int n = 0; n < 4; ++n) {
+                const float* vb = s.Vs + (u0 + tg) * S::LV + oc0 + 8 * n + gr;
+                mma(oacc[n], a0, a1, a2, a3, tf32(vb[0]), tf32(vb[4 * S::LV]));
+            }
+        }
+#pragma unroll
+        for (int n = 0; n < 4; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int t = t0 + 16 * orb + gr + (e >= 2 ? 8 : 0), c = c0 + oc0 + 8 * n + 2 * tg;
+                if (t < a.T) {
+                    __nv_bfloat162 pr = __floats2bfloat162_rn(oacc[n][e], oacc[n][e + 1]);
+                    *reinterpret_cast<__nv_bfloat162*>(a.o + ((int64_t(b) * a.T + t) * a.H + h) * a.V + c) = pr;
+                }
+            }
+        // H <- Diag(2^Gamma) H + k~^T v, k~ split into two TF32 halves.
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+            const float d0 = s.dec[hr0 + gr], d1 = s.dec[hr0 + gr + 8];
+            Hacc[n][0] *= d0, Hacc[n][1] *= d0, Hacc[n][2] *= d1, Hacc[n][3] *= d1;
+        }
+#pragma unroll 2
+        for (int u0 = 0; u0 < kC; u0 += 8) {
+            const int ub0 = (u0 + tg) / 16, ub1 = (u0 + tg + 4) / 16;
+            const int j0 = hr0 + gr, j1 = j0 + 8;
+            const float x0 = s.Kh[(u0 + tg) * S::LK + j0] * s.ck[ub0][j0];
+            const float x1 = s.Kh[(u0 + tg) * S::LK + j1] * s.ck[ub0][j1];
+            const float x2 = s.Kh[(u0 + tg + 4) * S::LK + j0] * s.ck[ub1][j0];
+            const float x3 = s.Kh[(u0 + tg + 4) * S::LK + j1] * s.ck[ub1][j1];
+            const uint32_t h0 = tf32(x0), h1 = tf32(x1), h2 = tf32(x2), h3 = tf32(x3);
+            const uint32_t l0 = tf32(x0 - __uint_as_float(h0)), l1 = tf32(x1 - __uint_as_float(h1)),
+                           l2 = tf32(x2 - __uint_as_float(h2)), l3 = tf32(x3 - __uint_as_float(h3));
+#pragma unroll
+            for (int n = 0; n < NT; ++n) {
+                const float* vb = s.Vs + (u0 + tg) * S::LV + hc0 + 8 * n + gr;
+                const uint32_t b0 = tf32(vb[0]), b1 = tf32(vb[4 * S::LV]);
+                mma(Hacc[n], h0, h1, h2, h3, b0, b1);
+                mma(Hacc[n], l0, l1, l2, l3, b0, b1);
+            }
+        }
+        __syncthreads();  // every warp is done with Hs, Q, Kh, Vs, A of this chunk
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+                s.Hs[(hr0 + gr + (e >= 2 ? 8 : 0)) * S::LV + hc0 + 8 * n + 2 * tg + (e & 1)] = Hacc[n][e];
+        __syncthreads();
+    }
+    if (a.ht)
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int j = hr0 + gr + (e >= 2 ? 8 : 0), c = hc0 + 8 * n + 2 * tg + (e & 1);
+                a.ht[sbase + int64_t(j) * a.V + c0 + c] = Hacc[n][e];
+            }
+}
+
+template <int K>
+bool launch(const FwdArgs& a, int B, cudaStream_t stream) {
+    const size_t smem = sizeof(Smem<K>);
+    int dev = 0, optin = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    if (size_t(optin) < smem) return false;  // smaller GPUs take the general path
+    static bool configured = false;  // one attribute call per process and K (same value every time)
+    if (!configured) {
+        HGRN_CUDA_CHECK(
+            cudaFuncSetAttribute(gla_chunk_fwd_kernel<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        configured = true;
+    }
+    const dim3 grid(unsigned(a.V / kBV), unsigned(a.H), unsigned(B));
+    gla_chunk_fwd_kernel<K><<<grid, kThreads, smem, stream>>>(a);
+    HGRN_LAUNCH_CHECK();
+    return true;
+}
+
+}  // namespace
+
+bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
+                      cudaStream_t stream) {
+    const bool bf16_io = in.q.dtype() == DType::bf16 && in.v.dtype() == DType::bf16 &&
+                         out.o.dtype() == DType::bf16 && (in.k.empty() || in.k.dtype() == DType::bf16);
+    if (!bf16_io || (d.K != 64 && d.K != 128) || d.V % kBV != 0) return false;
+    if (d.T >= (int64_t(1) << 31) || d.H >= 65536 || d.B >= 65536) return false;
+    for (const Tensor* t : {&in.q, &in.k, &in.v, &in.g})  // 16-byte vector loads
+        if (!t->empty() && reinterpret_cast<uintptr_t>(t->data()) % 16 != 0) return false;
+    FwdArgs a{};
+    a.q = static_cast<const __nv_bfloat16*>(in_of(in.q, "q").p);
+    a.k = static_cast<const __nv_bfloat16*>(in_of(in.k, "k").p);
+    a.v = static_cast<const __nv_bfloat16*>(in_of(in.v, "v").p);
+    a.g = f32_in(in.g, "g");
+    a.h0 = f32_in(in.h0, "h0");
+    a.o = static_cast<__nv_bfloat16*>(out_of(out.o, "o").p);
+    a.ht = f32_out(out.ht, "ht");
+    a.T = int(d.T), a.H = int(d.H), a.V = int(d.V);
+    a.scale = scale;
+    return d.K == 64 ? launch<64>(a, int(d.B), stream) : launch<128>(a, int(d.B), stream);
+}
+
 }  // namespace hgrn::gla_cuda

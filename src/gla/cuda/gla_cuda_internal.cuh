@@ -18,6 +18,9 @@ void recurrent_forward(const GlaInputs& in, const GlaDims& d, float scale, const
 void recurrent_backward(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
                         const GlaGrads& grads, cudaStream_t stream);
 
+// One token for a batch (K = V = 64 or 128, state 16-byte aligned): q, k, g (B, H, K) seen as T = 1 inputs.
+void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tensor& o, const Tensor& state);
+
 // Tensor-core chunkwise forward; returns false (and does nothing) when the shape or dtypes are not covered.
 bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
                       cudaStream_t stream);

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# gpu_bench.sh — on a machine with a GPU: build bench_gla and run it (markdown table on stdout).
+# Tries CMake first; when CMake cannot configure there (a missing optional system package), compiles the
+# few sources the benchmark needs directly with nvcc.   BUILD=<dir>  ARCH=<archs, default 90a>  ARGS=<bench args>
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-/tmp/hgrn_gpu_bench}
+ARCH=${ARCH:-90a}
+J=$(nproc)
+BIN="$BUILD/bench/bench_gla"
+if ! { cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
+        -DHGRN_BUILD_TESTS=OFF -DHGRN_BUILD_BENCH=ON >"$BUILD.cmake.log" 2>&1 &&
+       cmake --build "$BUILD" -j"$J" --target bench_gla; }; then
+    echo "gpu_bench: CMake build failed (see $BUILD.cmake.log); compiling directly with nvcc"
+    mkdir -p "$BUILD/direct"
+    BIN="$BUILD/direct/bench_gla"
+    GENCODE=""
+    for a in ${ARCH//;/ }; do GENCODE+=" -gencode=arch=compute_$a,code=sm_$a"; done
+    BLAS_INC=$(dirname "$(find /usr/include -name cblas.h | head -1)")
+    /usr/local/cuda/bin/nvcc -std=c++20 -O3 --expt-relaxed-constexpr -lineinfo $GENCODE -DHGRN_HAVE_CUDA=1 \
+        -Isrc -I"$BLAS_INC" -Xcompiler -fopenmp,-march=native --threads "$J" \
+        src/core/*.cpp src/core/*.cu src/gla/*.cpp src/gla/cuda/*.cu bench/cuda/bench_gla.cu \
+        -o "$BIN" -lcublas -lopenblas -lgomp -lpthread || exit 1
+fi
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty'), $(date -u +%F)"
+"$BIN" ${ARGS:-}
