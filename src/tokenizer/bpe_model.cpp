@@ -63,8 +63,9 @@ void BpeModel::read_merges(const json& merges, const Where& w) {
         if (m.is_string()) {
             const std::string s = m.get<std::string>();
             const size_t sp = s.find(' ');
-            HGRN_CHECK(sp != std::string::npos && sp > 0 && sp + 1 < s.size() && s.find(' ', sp + 1) == std::string::npos,
-                       w[i].str(), ": \"", s, "\" is not two pieces separated by one space");
+            HGRN_CHECK(
+                sp != std::string::npos && sp > 0 && sp + 1 < s.size() && s.find(' ', sp + 1) == std::string::npos,
+                w[i].str(), ": \"", s, "\" is not two pieces separated by one space");
             a = s.substr(0, sp);
             b = s.substr(sp + 1);
         } else {
@@ -103,7 +104,8 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>& syms
             continue;
         }
         HGRN_CHECK(unk_id_ >= 0, "tokenizer.json ", source_, ": the character \"", chars[i],
-                   "\" is not in the vocab, and the model has no unk_token", byte_fallback_ ? "" : " nor byte_fallback");
+                   "\" is not in the vocab, and the model has no unk_token",
+                   byte_fallback_ ? "" : " nor byte_fallback");
         if (!(fuse_unk_ && last_unk)) syms.push_back(unk_id_);
         last_unk = true;
     }

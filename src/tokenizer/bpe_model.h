@@ -67,7 +67,7 @@ class BpeModel {
     bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
     std::string prefix_, suffix_;  // continuing_subword_prefix, end_of_word_suffix
 
-    static constexpr size_t kCacheMaxWord = 64;        // bytes; longer words are not cached
+    static constexpr size_t kCacheMaxWord = 64;          // bytes; longer words are not cached
     static constexpr size_t kCacheMaxEntries = 1 << 17;  // cleared when full
     mutable std::mutex cache_mutex_;
     mutable std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> cache_;

@@ -49,7 +49,10 @@ int byte_token(const std::string& t) {  // "<0xXX>" -> XX, else -1
     int v = 0;
     for (int i = 3; i < 5; ++i) {
         const char c = t[i];
-        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        const int d = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                             : -1;
         if (d < 0) return -1;
         v = v * 16 + d;
     }
@@ -91,7 +94,9 @@ DecodeStep strip_step(const json& j, const Where& w) {
             size_t b = 0, e = t.size();
             for (int64_t k = 0; k < start && t.compare(b, content.size(), content) == 0 && b + content.size() <= e; ++k)
                 b += content.size();
-            for (int64_t k = 0; k < stop && e >= b + content.size() && t.compare(e - content.size(), content.size(), content) == 0; ++k)
+            for (int64_t k = 0;
+                 k < stop && e >= b + content.size() && t.compare(e - content.size(), content.size(), content) == 0;
+                 ++k)
                 e -= content.size();
             t = t.substr(b, e - b);
         }

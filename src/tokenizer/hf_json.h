@@ -16,7 +16,9 @@ struct Where {
     std::string file;
     std::string path;  // JSON path, e.g. "pre_tokenizer.pretokenizers[1]"
 
-    Where operator/(std::string_view key) const { return {file, path.empty() ? std::string(key) : path + "." + std::string(key)}; }
+    Where operator/(std::string_view key) const {
+        return {file, path.empty() ? std::string(key) : path + "." + std::string(key)};
+    }
     Where operator[](size_t i) const { return {file, path + "[" + std::to_string(i) + "]"}; }
     std::string str() const { return "tokenizer.json " + file + (path.empty() ? "" : ": " + path); }
 };

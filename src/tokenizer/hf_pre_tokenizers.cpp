@@ -64,8 +64,10 @@ void split_piece(const Piece& p, const std::vector<Regex::Match>& matches, Behav
     bool prev_match = false;
     if (how == Behavior::kMergedWithNext) {
         for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
-            if (it->match && !prev_match && !kept.empty()) kept.back().begin = it->begin;
-            else kept.push_back(*it);
+            if (it->match && !prev_match && !kept.empty())
+                kept.back().begin = it->begin;
+            else
+                kept.push_back(*it);
             prev_match = it->match;
         }
         std::reverse(kept.begin(), kept.end());
@@ -74,13 +76,14 @@ void split_piece(const Piece& p, const std::vector<Regex::Match>& matches, Behav
             if (how == Behavior::kRemoved && s.match) continue;
             const bool glue = (how == Behavior::kMergedWithPrevious && s.match && !prev_match) ||
                               (how == Behavior::kContiguous && s.match && prev_match);
-            if (glue && !kept.empty()) kept.back().end = s.end;
-            else kept.push_back(s);
+            if (glue && !kept.empty())
+                kept.back().end = s.end;
+            else
+                kept.push_back(s);
             prev_match = s.match;
         }
     }
-    for (const Span& s : kept)
-        out.push_back({p.text.substr(s.begin, s.end - s.begin), p.first && s.begin == 0});
+    for (const Span& s : kept) out.push_back({p.text.substr(s.begin, s.end - s.begin), p.first && s.begin == 0});
 }
 
 std::vector<Regex::Match> literal_matches(std::string_view text, std::string_view lit) {
@@ -127,8 +130,10 @@ PreTokenizeStep byte_level_step(const json& j, const Where& w) {
     return each_piece([prefix_space, re](const Piece& p, std::vector<Piece>& out) {
         Piece q{prefix_space && !p.text.starts_with(' ') ? " " + p.text : p.text, p.first};
         const size_t from = out.size();
-        if (re) split_piece(q, re->find_all(q.text), Behavior::kIsolated, false, out);
-        else out.push_back(std::move(q));
+        if (re)
+            split_piece(q, re->find_all(q.text), Behavior::kIsolated, false, out);
+        else
+            out.push_back(std::move(q));
         for (size_t i = from; i < out.size(); ++i) {
             std::string mapped;
             for (const char c : out[i].text) mapped += byte_level_char(static_cast<uint8_t>(c));
@@ -148,8 +153,10 @@ PreTokenizeStep metaspace_step(const json& j, const Where& w) {
         Piece q = p;
         replace_all(q.text, " ", rep);
         if ((scheme == "always" || (scheme == "first" && p.first)) && !q.text.starts_with(rep)) q.text = rep + q.text;
-        if (split) split_piece(q, literal_matches(q.text, rep), Behavior::kMergedWithNext, false, out);
-        else out.push_back(std::move(q));
+        if (split)
+            split_piece(q, literal_matches(q.text, rep), Behavior::kMergedWithNext, false, out);
+        else
+            out.push_back(std::move(q));
     });
 }
 

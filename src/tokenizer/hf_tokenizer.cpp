@@ -23,7 +23,8 @@ using hf::Where;
 
 json read_json_file(const std::filesystem::path& file, std::string_view what) {
     std::error_code ec;
-    HGRN_CHECK(std::filesystem::is_regular_file(file, ec), what, " ", file.string(), " does not exist or is not a file");
+    HGRN_CHECK(std::filesystem::is_regular_file(file, ec), what, " ", file.string(),
+               " does not exist or is not a file");
     std::ifstream in(file, std::ios::binary);
     HGRN_CHECK(in, what, " ", file.string(), ": cannot open");
     std::stringstream ss;
@@ -89,7 +90,7 @@ class HfBpeTokenizer final : public Tokenizer {
 
     std::string source_;
     std::unique_ptr<hf::BpeModel> model_;
-    std::vector<AddedToken> added_;                      // longest content first
+    std::vector<AddedToken> added_;                       // longest content first
     std::array<std::vector<size_t>, 256> added_by_byte_;  // first byte of content -> indices into added_
     std::vector<const AddedToken*> added_by_id_;
     std::vector<hf::NormalizeStep> normalizer_;

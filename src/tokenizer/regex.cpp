@@ -12,7 +12,8 @@ namespace {
 std::string pcre2_message(int code) {
     PCRE2_UCHAR buf[256];
     const int n = pcre2_get_error_message(code, buf, sizeof buf);
-    return n > 0 ? std::string(reinterpret_cast<const char*>(buf), static_cast<size_t>(n)) : "error " + std::to_string(code);
+    return n > 0 ? std::string(reinterpret_cast<const char*>(buf), static_cast<size_t>(n))
+                 : "error " + std::to_string(code);
 }
 
 struct MatchData {
@@ -30,8 +31,8 @@ Regex::Regex(std::string_view pattern, std::string_view where) : pattern_(patter
     PCRE2_SIZE offset = 0;
     pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(),
                                      PCRE2_UTF | PCRE2_UCP, &err, &offset, nullptr);
-    HGRN_CHECK(code != nullptr, where, ": the pattern ", pattern_, " does not compile (at offset ", offset, "): ",
-               pcre2_message(err));
+    HGRN_CHECK(code != nullptr, where, ": the pattern ", pattern_, " does not compile (at offset ", offset,
+               "): ", pcre2_message(err));
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // failure is fine: pcre2_match then interprets
     code_ = code;
 }

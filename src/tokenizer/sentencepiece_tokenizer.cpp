@@ -46,8 +46,7 @@ class SentencePieceTokenizer final : public Tokenizer {
 
     std::vector<int64_t> encode(std::string_view text) const override {
         const size_t bad = utf8::first_invalid(text);
-        HGRN_CHECK(bad == text.size(), "text to encode is not valid UTF-8 at byte ", bad, " (tokenizer ", source_,
-                   ")");
+        HGRN_CHECK(bad == text.size(), "text to encode is not valid UTF-8 at byte ", bad, " (tokenizer ", source_, ")");
         std::vector<int> ids;
         const auto status = sp_.Encode(text, &ids);
         HGRN_CHECK(status.ok(), "SentencePiece ", source_, ": encode failed: ", status.ToString());

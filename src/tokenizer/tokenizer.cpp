@@ -24,7 +24,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path) {
     const std::string ext = path.extension().string();
     if (ext == ".model") return load_sentencepiece(path);
     if (ext == ".json") return load_hf_tokenizer_json(path);
-    HGRN_FAIL("tokenizer file ", path.string(), ": unknown kind (expected a .json or .model file, a folder, or \"bytes\")");
+    HGRN_FAIL("tokenizer file ", path.string(),
+              ": unknown kind (expected a .json or .model file, a folder, or \"bytes\")");
 }
 
 namespace {
