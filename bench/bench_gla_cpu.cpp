@@ -9,6 +9,7 @@
 //
 // Usage: bench_gla_cpu [--reps N] [--T T] [--H H] [--d D]     (defaults 15, 2048, 4, 128; B = 1)
 #include <cblas.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,43 +29,56 @@ using namespace hgrn;
 
 namespace {
 
-double median_seconds(int reps, const std::function<void()>& fn) {
+// Wall-clock and process CPU seconds (all threads) of one run; medians over runs.
+struct Time {
+    double wall = 0, cpu = 0;
+};
+
+double cpu_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+Time median_time(int reps, const std::function<void()>& fn) {
     fn();  // warm-up
-    std::vector<double> t;
+    std::vector<double> w, c;
     for (int r = 0; r < reps; ++r) {
+        const double c0 = cpu_seconds();
         const auto t0 = std::chrono::steady_clock::now();
         fn();
-        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        w.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        c.push_back(cpu_seconds() - c0);
     }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
+    std::sort(w.begin(), w.end());
+    std::sort(c.begin(), c.end());
+    return {w[w.size() / 2], c[c.size() / 2]};
 }
 
 void fill_normal(const Buffer& b, Rng& rng) {
     for (int64_t i = 0; i < b.numel(); ++i) b.ptr<float>()[i] = float(rng.normal());
 }
 
-double sgemm_gflops(int n, int reps) {
+Time sgemm_time(int n, int reps) {
     std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
     Rng rng(1);
     for (auto& x : a) x = float(rng.normal());
     for (auto& x : b) x = float(rng.normal());
-    const double s = median_seconds(reps, [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
-                    c.data(), n);
+    return median_time(reps, [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(),
+                    n);
     });
-    return 2.0 * n * n * n / s / 1e9;
 }
 
 double memcpy_gbs(int reps) {
     const size_t n = size_t(256) << 20;
     std::vector<char> a(n, 1), b(n, 0);
-    const double s = median_seconds(reps, [&] { std::memcpy(b.data(), a.data(), n); });
-    return 2.0 * double(n) / s / 1e9;  // read + write
+    const Time t = median_time(reps, [&] { std::memcpy(b.data(), a.data(), n); });
+    return 2.0 * double(n) / t.wall / 1e9;  // read + write
 }
 
 struct ChunkTimes {
-    double fwd_s, fwdbwd_s, rec_fwd_s;
+    Time fwd, fwdbwd, rec_fwd;
 };
 
 ChunkTimes time_chunk(int64_t T, int64_t H, int64_t d, int reps) {
@@ -83,16 +97,16 @@ ChunkTimes time_chunk(int64_t T, int64_t H, int64_t d, int reps) {
     in.q = q, in.k = k, in.v = v, in.g = g;
     const GlaOutputs out{o, Tensor()};
     ChunkTimes r{};
-    r.fwd_s = median_seconds(reps, [&] { gla_chunk_forward(in, out); });
-    r.fwdbwd_s = median_seconds(reps, [&] {
+    r.fwd = median_time(reps, [&] { gla_chunk_forward(in, out); });
+    r.fwdbwd = median_time(reps, [&] {
         gla_chunk_forward(in, out);
         gla_chunk_backward(in, {dout, Tensor()}, {dq, dk, dv, dg, Tensor()});
     });
-    r.rec_fwd_s = median_seconds(std::max(3, reps / 3), [&] { gla_recurrent_forward(in, out); });
+    r.rec_fwd = median_time(std::max(3, reps / 3), [&] { gla_recurrent_forward(in, out); });
     return r;
 }
 
-// One decode step: B sequences, H heads, K = V = d; returns seconds per call.
+// One decode step: B sequences, H heads, K = V = d; per-call wall seconds.
 double time_step(int64_t B, int64_t H, int64_t d, int reps) {
     Buffer q(DType::f32, {B, H, d}), k(DType::f32, {B, H, d}), v(DType::f32, {B, H, d}), g(DType::f32, {B, H, d}),
         o(DType::f32, {B, H, d}), state(DType::f32, {B, H, d, d});
@@ -100,10 +114,20 @@ double time_step(int64_t B, int64_t H, int64_t d, int reps) {
     fill_normal(q, rng), fill_normal(k, rng), fill_normal(v, rng), fill_normal(state, rng);
     for (int64_t i = 0; i < g.numel(); ++i) g.ptr<float>()[i] = -0.01f * float(1 + i % 7);
     const int inner = int(std::max<int64_t>(1, 4096 / (B * H)));  // amortise the clock over many steps
-    return median_seconds(reps, [&] {
-               for (int i = 0; i < inner; ++i) gla_step(q, k, v, g, state, o);
-           }) /
+    return median_time(reps,
+                       [&] {
+                           for (int i = 0; i < inner; ++i) gla_step(q, k, v, g, state, o);
+                       })
+               .wall /
            inner;
+}
+
+// One table row: wall-clock GFLOP/s and its ratio to sgemm, and the same on CPU time (all threads' seconds).
+void row(const char* what, double flops, const Time& t, const Time& gemm, double gemm_flops) {
+    const double gw = flops / t.wall / 1e9, gc = flops / t.cpu / 1e9;
+    const double sw = gemm_flops / gemm.wall / 1e9, sc = gemm_flops / gemm.cpu / 1e9;
+    std::printf("| %s | %.2f ms | %.1f | %.0f%% | %.2f ms | %.1f | %.0f%% |\n", what, t.wall * 1e3, gw, 100 * gw / sw,
+                t.cpu * 1e3, gc, 100 * gc / sc);
 }
 
 }  // namespace
@@ -113,33 +137,40 @@ int main(int argc, char** argv) {
     int64_t T = 2048, H = 4, d = 128;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
-        if (a == "--reps") reps = std::stoi(argv[i + 1]);
-        else if (a == "--T") T = std::stoll(argv[i + 1]);
-        else if (a == "--H") H = std::stoll(argv[i + 1]);
-        else if (a == "--d") d = std::stoll(argv[i + 1]);
+        if (a == "--reps")
+            reps = std::stoi(argv[i + 1]);
+        else if (a == "--T")
+            T = std::stoll(argv[i + 1]);
+        else if (a == "--H")
+            H = std::stoll(argv[i + 1]);
+        else if (a == "--d")
+            d = std::stoll(argv[i + 1]);
         else {
             std::fprintf(stderr, "usage: %s [--reps N] [--T T] [--H H] [--d D]\n", argv[0]);
             return 2;
         }
     }
-    const double gemm = sgemm_gflops(2048, std::max(3, reps / 3));
+    const int n = 2048;
+    const double gemm_flops = 2.0 * n * n * n;
+    const Time gemm = sgemm_time(n, std::max(3, reps / 3));
     const ChunkTimes c = time_chunk(T, H, d, reps);
     const double fwd_flops = double(T) * H * (4.0 * d * d + 2.0 * kGlaChunk * d);
-    const double f_gf = fwd_flops / c.fwd_s / 1e9, fb_gf = 3 * fwd_flops / c.fwdbwd_s / 1e9;
     std::printf("threads: %d (OpenMP), OpenBLAS threads: %d\n\n", num_threads(), openblas_get_num_threads());
-    std::printf("| what (B=1, T=%lld, H=%lld, K=V=%lld, C=%d, fp32) | time | GFLOP/s | %% of sgemm |\n",
-                (long long)T, (long long)H, (long long)d, kGlaChunk);
-    std::printf("|---|---|---|---|\n");
-    std::printf("| OpenBLAS sgemm 2048^3 (same run) | %.2f ms | %.1f | 100%% |\n", 2.0 * 2048 * 2048 * 2048 / gemm / 1e6,
-                gemm);
-    std::printf("| chunk forward | %.3f ms | %.1f | %.0f%% |\n", c.fwd_s * 1e3, f_gf, 100 * f_gf / gemm);
-    std::printf("| chunk forward+backward (backward counted 2x forward) | %.3f ms | %.1f | %.0f%% |\n",
-                c.fwdbwd_s * 1e3, fb_gf, 100 * fb_gf / gemm);
-    std::printf("| recurrent forward (same FLOP count, for comparison) | %.3f ms | %.1f | %.0f%% |\n\n",
-                c.rec_fwd_s * 1e3, fwd_flops / c.rec_fwd_s / 1e9, 100 * fwd_flops / c.rec_fwd_s / 1e9 / gemm);
+    std::printf(
+        "B=1, T=%lld, H=%lld, K=V=%lld, C=%d, fp32. GFLOP/s from the median wall time, and from the median CPU "
+        "time of all threads (less sensitive to a shared machine)\n\n",
+        (long long)T, (long long)H, (long long)d, kGlaChunk);
+    std::printf("| what | wall | GFLOP/s | %% of sgemm | CPU time | GFLOP/s per CPU-second | %% of sgemm |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
+    row("OpenBLAS sgemm 2048^3 (same run)", gemm_flops, gemm, gemm, gemm_flops);
+    row("chunk forward", fwd_flops, c.fwd, gemm, gemm_flops);
+    row("chunk forward+backward (backward counted as 2x forward)", 3 * fwd_flops, c.fwdbwd, gemm, gemm_flops);
+    row("recurrent forward (chunk forward's FLOP count)", fwd_flops, c.rec_fwd, gemm, gemm_flops);
     const double bw = memcpy_gbs(5);
-    std::printf("| one-token step (H=16, K=V=%lld) | time per call | state GB/s (read+write) | %% of memcpy %.1f GB/s |\n",
-                (long long)d, bw);
+    std::printf(
+        "\n| one-token step (H=16, K=V=%lld) | wall per call | state GB/s (read+write) | %% of memcpy %.1f GB/s "
+        "(same run) |\n",
+        (long long)d, bw);
     std::printf("|---|---|---|---|\n");
     for (int64_t B : {1, 16, 64}) {
         const double s = time_step(B, 16, d, reps);

@@ -25,8 +25,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "gla/gla_backends.h"
@@ -91,8 +89,10 @@ void prefetch_rows(Rows<P> src, int64_t t0, int64_t T, int C, int64_t X, bool wr
     for (int64_t i = 0; i < L; ++i) {
         const char* row = reinterpret_cast<const char*>(src.p + (t0 + i) * src.ld);
         for (int64_t b = 0; b < X * int64_t(sizeof(float)); b += 64) {
-            if (write) __builtin_prefetch(row + b, 1, 2);
-            else __builtin_prefetch(row + b, 0, 2);
+            if (write)
+                __builtin_prefetch(row + b, 1, 2);
+            else
+                __builtin_prefetch(row + b, 0, 2);
         }
     }
 }
@@ -155,15 +155,18 @@ ChunkWork carve(Arena& a, const ChunkDims& d, bool backward) {
 
 // ---- gates ----------------------------------------------------------------------------------------------------
 
-// G = cumsum of g over the chunk's rows (float64); Γ = last row; gam = e^Γ.
+// G = cumsum of g over the chunk's rows (float64); Γ = last row; gam = e^Γ. A gate below kGateFloor (-inf included,
+// f = 0) counts as kGateFloor: e^kGateFloor is 0 in every float format, so no result changes, but differences of
+// cumsums stay finite (and exact: |G| <= 1e4 C keeps float64 steps below 1e-9).
+constexpr double kGateFloor = -1e4;
 void gate_cumsum(ChunkWork& w, const ChunkDims& d) {
     const int Kp = d.Kp;
-    for (int j = 0; j < Kp; ++j) w.G[j] = double(w.g[j]);
+    for (int j = 0; j < Kp; ++j) w.G[j] = std::max(double(w.g[j]), kGateFloor);
     for (int t = 1; t < d.Cp; ++t) {
         const double* prev = w.G + (t - 1) * Kp;
         double* cur = w.G + t * Kp;
         const float* g = w.g + t * Kp;
-        for (int j = 0; j < Kp; ++j) cur[j] = prev[j] + double(g[j]);
+        for (int j = 0; j < Kp; ++j) cur[j] = prev[j] + std::max(double(g[j]), kGateFloor);
     }
     const double* last = w.G + (d.Cp - 1) * Kp;
     for (int j = 0; j < Kp; ++j) w.gam[j] = exp_f32(float(last[j]));
@@ -358,8 +361,7 @@ void intra_scores(ChunkWork& w, const ChunkDims& d, bool single) {
     }
 }
 
-void forward_one(const GlaInputs& in, const GlaOutputs& out, const ChunkDims& d, int64_t b, int64_t h,
-                 ChunkWork& w) {
+void forward_one(const GlaInputs& in, const GlaOutputs& out, const ChunkDims& d, int64_t b, int64_t h, ChunkWork& w) {
     const int64_t KV = d.K * d.V;
     const SeqIn s = seq_in(in, d, b, h);
     const Rows<float> o = rows_of<float>(out.o, d, b, h);
@@ -370,8 +372,10 @@ void forward_one(const GlaInputs& in, const GlaOutputs& out, const ChunkDims& d,
         if (n + 1 < d.N) prefetch_chunk(d, s, n + 1, true);
         const bool single = chunk_decays(w, d, false);
         GemmOpts first;  // o = qd H_n, skipped while the state is still zero
-        if (n > 0 || h0) gemm(d.Cp, d.Vp, d.Kp, {w.qd, d.Kp, 1}, {w.H, d.Vp}, {w.o, d.Vp}, first);
-        else std::fill(w.o, w.o + d.Cp * d.Vp, 0.0f);
+        if (n > 0 || h0)
+            gemm(d.Cp, d.Vp, d.Kp, {w.qd, d.Kp, 1}, {w.H, d.Vp}, {w.o, d.Vp}, first);
+        else
+            std::fill(w.o, w.o + d.Cp * d.Vp, 0.0f);
         intra_scores(w, d, single);
         GemmOpts acc;
         acc.accumulate = true;
@@ -388,8 +392,9 @@ void forward_one(const GlaInputs& in, const GlaOutputs& out, const ChunkDims& d,
     if (!out.ht.empty()) store_state(w.H, d, out.ht.ptr<float>() + (b * d.H + h) * KV);
 }
 
-// Runs fn(b, h, work) over all (b, h) pairs in parallel, one scratch arena per thread (allocated once per call and
-// left uninitialised: every tile is written before it is read, except A whose upper triangle must stay zero).
+// Runs fn(b, h, work) over all (b, h) pairs in parallel, one scratch arena per thread (one block per call, kept
+// for the next call, uninitialised: every tile is written before it is read, except A whose upper triangle must stay
+// zero).
 template <class Fn>
 void for_each_head(const ChunkDims& d, bool backward, Fn fn) {
     const int64_t BH = d.B * d.H;
@@ -397,16 +402,14 @@ void for_each_head(const ChunkDims& d, bool backward, Fn fn) {
     Arena counter;
     carve(counter, d, backward);
     const int64_t per = counter.used();
-    std::unique_ptr<float[], decltype(&std::free)> scratch(
-        static_cast<float*>(std::aligned_alloc(64, size_t(nth * per) * sizeof(float))), &std::free);
-    HGRN_CHECK(scratch, "GLA CPU: out of memory allocating ", nth * per * 4, " bytes of scratch");
+    const Scratch scratch(nth * per);
     std::vector<std::vector<Block>> blocks(static_cast<size_t>(nth));
     for (auto& v : blocks) v.reserve(size_t(3 * d.Cp));
 #pragma omp parallel num_threads(nth)
     {
         FlushDenormals ftz;
         const int tid = omp_get_thread_num();
-        Arena arena(scratch.get() + tid * per, per);
+        Arena arena(scratch.data() + tid * per, per);
         ChunkWork w = carve(arena, d, backward);
         w.blocks = &blocks[size_t(tid)];
         std::fill(w.A, w.A + int64_t(d.Cp) * d.Cp, 0.0f);
@@ -438,8 +441,10 @@ void backward_states(const GlaInputs& in, const ChunkDims& d, int64_t b, int64_t
 // Inter-chunk part of chunk n: dq, dk (inter terms), dv = kd D, dΓ; needs HT_n and D = dL/dH_{n+1}.
 void backward_inter(ChunkWork& w, const ChunkDims& d, const float* HT, bool zero_state) {
     const int Kp = d.Kp, Vp = d.Vp, Cp = d.Cp;
-    if (zero_state) std::fill(w.dq, w.dq + Cp * Kp, 0.0f);
-    else gemm(Cp, Kp, Vp, {w.dout, Vp, 1}, {HT, Kp}, {w.dq, Kp});  // dO H^T
+    if (zero_state)
+        std::fill(w.dq, w.dq + Cp * Kp, 0.0f);
+    else
+        gemm(Cp, Kp, Vp, {w.dout, Vp, 1}, {HT, Kp}, {w.dq, Kp});  // dO H^T
     for (int64_t i = 0; i < int64_t(Cp) * Kp; ++i) w.dq[i] *= w.eq[i];
     transpose(w.D, Vp, w.DT, Kp, Kp, Vp);
     gemm(Cp, Kp, Vp, {w.v, Vp, 1}, {w.DT, Kp}, {w.dk, Kp});  // V D^T

@@ -3,6 +3,7 @@
 #include "gla/gla_cpu_kernels.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #if defined(__SSE__)
@@ -12,13 +13,13 @@
 namespace hgrn::gla_cpu {
 namespace {
 
-constexpr int kTileRows = 6;     // rows of C per register tile (6 x 4 accumulators + 4 B vectors fit 32 zmm)
-constexpr int kTileVecs = 4;     // Vec16 columns of C per register tile (64 floats)
+constexpr int kTileRows = 6;  // rows of C per register tile (6 x 4 accumulators + 4 B vectors fit 32 zmm)
+constexpr int kTileVecs = 4;  // Vec16 columns of C per register tile (64 floats)
 
 // One register tile: MR rows x NV vectors of C, summed over p in [p0, p1).
 template <int MR, int NV>
-void gemm_tile(int p0, int p1, const float* a, ptrdiff_t ars, ptrdiff_t acs, const float* b, ptrdiff_t ldb,
-               float* c, ptrdiff_t ldc, const GemmOpts& o, const float* col_scale) {
+void gemm_tile(int p0, int p1, const float* a, ptrdiff_t ars, ptrdiff_t acs, const float* b, ptrdiff_t ldb, float* c,
+               ptrdiff_t ldc, const GemmOpts& o, const float* col_scale) {
     Vec16 acc[MR][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
@@ -60,21 +61,31 @@ using TileFn = void (*)(int, int, const float*, ptrdiff_t, ptrdiff_t, const floa
 template <int MR>
 constexpr TileFn tile_for(int nv) {
     switch (nv) {
-        case 1: return gemm_tile<MR, 1>;
-        case 2: return gemm_tile<MR, 2>;
-        case 3: return gemm_tile<MR, 3>;
-        default: return gemm_tile<MR, 4>;
+        case 1:
+            return gemm_tile<MR, 1>;
+        case 2:
+            return gemm_tile<MR, 2>;
+        case 3:
+            return gemm_tile<MR, 3>;
+        default:
+            return gemm_tile<MR, 4>;
     }
 }
 
 TileFn pick_tile(int mr, int nv) {
     switch (mr) {
-        case 1: return tile_for<1>(nv);
-        case 2: return tile_for<2>(nv);
-        case 3: return tile_for<3>(nv);
-        case 4: return tile_for<4>(nv);
-        case 5: return tile_for<5>(nv);
-        default: return tile_for<6>(nv);
+        case 1:
+            return tile_for<1>(nv);
+        case 2:
+            return tile_for<2>(nv);
+        case 3:
+            return tile_for<3>(nv);
+        case 4:
+            return tile_for<4>(nv);
+        case 5:
+            return tile_for<5>(nv);
+        default:
+            return tile_for<6>(nv);
     }
 }
 
@@ -118,12 +129,15 @@ void gemm(int M, int N, int P, MatA a, MatB b, MatC c, const GemmOpts& o) {
             int p0 = 0, p1 = P;
             if (o.tri == Tri::p_le_i) p1 = std::min(P, i0 + mr);
             if (o.tri == Tri::p_ge_i) p0 = std::min(P, i0);
-            if (o.tri == Tri::n_le_i && n0 > i0 + mr - 1) continue;
+            int nvt = nv;
+            if (o.tri == Tri::n_le_i) {  // only the vectors that hold some column n <= i
+                if (n0 > i0 + mr - 1) continue;
+                nvt = std::min(nv, (i0 + mr - n0 + kLanes - 1) / kLanes);
+            }
             GemmOpts ot = o;
             if (o.row_scale) ot.row_scale = o.row_scale + i0;
             if (o.c_in) ot.c_in = o.c_in + i0 * c.ld + n0;
-            pick_tile(mr, nv)(p0, p1, a.p + i0 * a.rs, a.rs, a.cs, b.p + n0, b.ld, c.p + i0 * c.ld + n0, c.ld, ot,
-                              cs);
+            pick_tile(mr, nvt)(p0, p1, a.p + i0 * a.rs, a.rs, a.cs, b.p + n0, b.ld, c.p + i0 * c.ld + n0, c.ld, ot, cs);
         }
     }
 }
@@ -141,6 +155,40 @@ float* Arena::floats(int64_t n) {
 }
 
 double* Arena::doubles(int64_t n) { return reinterpret_cast<double*>(floats(2 * n)); }
+
+namespace {
+struct ScratchCache {
+    float* p = nullptr;
+    int64_t n = 0;
+    bool busy = false;
+    ~ScratchCache() { std::free(p); }
+};
+thread_local ScratchCache scratch_cache;
+}  // namespace
+
+Scratch::Scratch(int64_t floats) : n_(std::max<int64_t>(floats, kLanes)) {
+    ScratchCache& c = scratch_cache;
+    if (!c.busy && c.n >= n_) {
+        p_ = c.p, cached_ = true, c.busy = true;
+        return;
+    }
+    p_ = static_cast<float*>(std::aligned_alloc(64, size_t(round_up(n_, kLanes)) * sizeof(float)));
+    HGRN_CHECK(p_, "GLA CPU: out of memory allocating ", n_ * 4, " bytes of scratch");
+}
+
+Scratch::~Scratch() {
+    ScratchCache& c = scratch_cache;
+    if (cached_) {
+        c.busy = false;
+        return;
+    }
+    if (!c.busy && n_ * int64_t(sizeof(float)) <= kScratchKeepBytes && n_ > c.n) {
+        std::free(c.p);
+        c.p = p_, c.n = n_;
+        return;
+    }
+    std::free(p_);
+}
 
 #if defined(__SSE__)
 FlushDenormals::FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ | DAZ

@@ -79,7 +79,7 @@ struct MatC {
 enum class Tri { none, p_le_i, p_ge_i, n_le_i };
 
 struct GemmOpts {
-    bool accumulate = false;          // C = A B (false) or C = C * scales + A B (true)
+    bool accumulate = false;  // C = A B (false) or C = C * scales + A B (true)
     Tri tri = Tri::none;
     const float* row_scale = nullptr;  // (M): C(i, :) *= row_scale[i] before accumulating
     const float* col_scale = nullptr;  // (N): C(:, n) *= col_scale[n] before accumulating
@@ -104,6 +104,24 @@ class Arena {
   private:
     float* base_ = nullptr;
     int64_t size_ = 0, used_ = 0;
+};
+
+// Scratch memory for one call, uninitialised, 64-byte aligned. The calling thread keeps its largest block (up to
+// kScratchKeepBytes) for the next call, so that a training or decoding loop neither page-faults nor re-zeroes
+// fresh pages on every call; bigger blocks are freed when the call ends.
+constexpr int64_t kScratchKeepBytes = int64_t(64) << 20;
+class Scratch {
+  public:
+    explicit Scratch(int64_t floats);
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    float* data() const { return p_; }
+
+  private:
+    float* p_ = nullptr;
+    int64_t n_ = 0;
+    bool cached_ = false;
 };
 
 // Sets flush-to-zero and denormals-are-zero for the calling thread and restores the old mode on exit:

@@ -23,22 +23,56 @@ using namespace gla_cpu;
 
 constexpr int64_t kGateBlock = 256;  // exps of one token's gates are computed this many at a time
 
-// One token: S = Diag(e^g) S + k v^T and o = s S^T q (o may be null: state update only).
-void token_forward(const float* q, const float* k, const float* __restrict v, const float* g, float* __restrict S,
-                   float* __restrict o, int64_t K, int64_t V, float s) {
+// Rows [0, n) of the state, columns [0, 16 NV): S_i = a_i S_i + k_i v and o += (s q_i) S_i, with v and the o
+// accumulators in registers so that the state is read and written exactly once.
+template <int NV>
+void rows_update(int64_t n, const float* a, const float* k, const float* q, float s, const float* v, float* S,
+                 int64_t ldS, float* o) {
+    Vec16 vv[NV], acc[NV];
+    for (int x = 0; x < NV; ++x) {
+        vv[x] = load(v + x * kLanes);
+        acc[x] = o ? load(o + x * kLanes) : Vec16{};
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        float* row = S + i * ldS;
+        const float ai = a[i], ki = k[i], qi = o ? s * q[i] : 0.0f;
+        for (int x = 0; x < NV; ++x) {
+            const Vec16 r = ai * load(row + x * kLanes) + ki * vv[x];
+            store(row + x * kLanes, r);
+            acc[x] += qi * r;
+        }
+    }
+    if (o)
+        for (int x = 0; x < NV; ++x) store(o + x * kLanes, acc[x]);
+}
+
+// The same for columns that do not fill a vector.
+void rows_update_tail(int64_t n, const float* a, const float* k, const float* q, float s, const float* v, float* S,
+                      int64_t ldS, float* o, int64_t cols) {
+    for (int64_t i = 0; i < n; ++i) {
+        float* row = S + i * ldS;
+        for (int64_t j = 0; j < cols; ++j) {
+            row[j] = a[i] * row[j] + k[i] * v[j];
+            if (o) o[j] += s * q[i] * row[j];
+        }
+    }
+}
+
+// One token: S = Diag(e^g) S + k v^T and o = s S^T q (o may be null: state update only). Columns in blocks of 64.
+void token_forward(const float* q, const float* k, const float* v, const float* g, float* S, float* o, int64_t K,
+                   int64_t V, float s) {
     float a[kGateBlock];
     if (o) std::fill(o, o + V, 0.0f);
     for (int64_t i0 = 0; i0 < K; i0 += kGateBlock) {
         const int64_t n = std::min(kGateBlock, K - i0);
         for (int64_t i = 0; i < n; ++i) a[i] = exp_f32(g[i0 + i]);
-        for (int64_t i = 0; i < n; ++i) {
-            float* __restrict row = S + (i0 + i) * V;
-            const float ai = a[i], ki = k[i0 + i];
-            for (int64_t j = 0; j < V; ++j) row[j] = ai * row[j] + ki * v[j];
-            if (!o) continue;
-            const float qi = s * q[i0 + i];
-            for (int64_t j = 0; j < V; ++j) o[j] += qi * row[j];
-        }
+        float* S0 = S + i0 * V;
+        int64_t j = 0;
+        for (; j + 4 * kLanes <= V; j += 4 * kLanes)
+            rows_update<4>(n, a, k + i0, q + i0, s, v + j, S0 + j, V, o ? o + j : nullptr);
+        for (; j + kLanes <= V; j += kLanes)
+            rows_update<1>(n, a, k + i0, q + i0, s, v + j, S0 + j, V, o ? o + j : nullptr);
+        if (j < V) rows_update_tail(n, a, k + i0, q + i0, s, v + j, S0 + j, V, o ? o + j : nullptr, V - j);
     }
 }
 
@@ -52,8 +86,10 @@ const float* state_of(const Tensor& s, const GlaDims& d, int64_t b, int64_t h) {
 }
 
 void load_state(std::vector<float>& S, const float* src) {
-    if (src) std::copy(src, src + S.size(), S.begin());
-    else std::fill(S.begin(), S.end(), 0.0f);
+    if (src)
+        std::copy(src, src + S.size(), S.begin());
+    else
+        std::fill(S.begin(), S.end(), 0.0f);
 }
 
 // Forward sweep of the backward: S_T into S, dq_t = s S_t do_t.
@@ -125,9 +161,7 @@ void backward_one(const GlaInputs& in, const GlaGradOutputs& gout, const GlaGrad
     if (!gr.dh0.empty()) std::copy(dS.begin(), dS.end(), gr.dh0.ptr<float>() + (b * d.H + h) * d.K * d.V);
 }
 
-int threads_for(int64_t items) {
-    return int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), items)));
-}
+int threads_for(int64_t items) { return int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), items))); }
 
 }  // namespace
 

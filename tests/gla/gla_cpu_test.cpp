@@ -30,9 +30,9 @@ struct Problem {
 
     std::string str() const {
         std::ostringstream os;
-        os << "B=" << B << " T=" << T << " H=" << H << " K=" << K << " V=" << V << " chunk=" << chunk
-           << " h0=" << h0 << " dht=" << dht << " gate strength=" << strength << " offset=" << offset
-           << " fused=" << fused << " seed=" << seed;
+        os << "B=" << B << " T=" << T << " H=" << H << " K=" << K << " V=" << V << " chunk=" << chunk << " h0=" << h0
+           << " dht=" << dht << " gate strength=" << strength << " offset=" << offset << " fused=" << fused
+           << " seed=" << seed;
         return os.str();
     }
 };
@@ -81,8 +81,8 @@ Buffer widen(const Buffer& b, DType t) {
 }
 
 Inputs convert_inputs(const Inputs& x, DType t) {
-    return {widen(x.q, t), widen(x.k, t), widen(x.v, t), widen(x.g, t), widen(x.h0, t), widen(x.dout, t),
-            widen(x.dht, t)};
+    return {widen(x.q, t),  widen(x.k, t),    widen(x.v, t),  widen(x.g, t),
+            widen(x.h0, t), widen(x.dout, t), widen(x.dht, t)};
 }
 
 struct Result {
@@ -109,8 +109,10 @@ Result run(const Inputs& x, const Problem& p, Algo algo, bool backward = true) {
     r.o = Buffer(t, v_shape(p));
     r.ht = Buffer(t, state_shape(p));
     const GlaInputs in = gla_inputs(x, p);
-    if (algo == Algo::chunk) gla_chunk_forward(in, {r.o, r.ht});
-    else gla_recurrent_forward(in, {r.o, r.ht});
+    if (algo == Algo::chunk)
+        gla_chunk_forward(in, {r.o, r.ht});
+    else
+        gla_recurrent_forward(in, {r.o, r.ht});
     if (!backward) return r;
     r.dq = Buffer(t, qk_shape(p));
     r.dv = Buffer(t, v_shape(p));
@@ -119,8 +121,10 @@ Result run(const Inputs& x, const Problem& p, Algo algo, bool backward = true) {
     if (p.h0) r.dh0 = Buffer(t, state_shape(p));
     GlaGrads gr{r.dq, r.dk.empty() ? Tensor() : r.dk.view(), r.dv, r.dg, r.dh0.empty() ? Tensor() : r.dh0.view()};
     const GlaGradOutputs go{x.dout, x.dht.empty() ? Tensor() : x.dht.view()};
-    if (algo == Algo::chunk) gla_chunk_backward(in, go, gr);
-    else gla_recurrent_backward(in, go, gr);
+    if (algo == Algo::chunk)
+        gla_chunk_backward(in, go, gr);
+    else
+        gla_recurrent_backward(in, go, gr);
     return r;
 }
 
@@ -224,6 +228,18 @@ TEST(GlaCpu, MixedGates) {
     expect_close(run(x, p, Algo::recurrent), ref, test::kTolF32, "recurrent");
 }
 
+// f = 0 exactly (g = -inf) at some tokens and channels: the state is reset there; everything stays finite.
+TEST(GlaCpu, InfiniteDecay) {
+    Problem p = shape(150, 2, 32, 32, 64);
+    SCOPED_TRACE(p.str());
+    Inputs x = make_inputs(p);
+    float* g = x.g.ptr<float>();
+    for (int64_t i = 0; i < x.g.numel(); i += 37) g[i] = -INFINITY;
+    const Result ref = run(convert_inputs(x, DType::f64), p, Algo::recurrent);
+    expect_close(run(x, p, Algo::chunk), ref, test::kTolF32, "chunk");
+    expect_close(run(x, p, Algo::recurrent), ref, test::kTolF32, "recurrent");
+}
+
 TEST(GlaCpu, FusedKeyForm) {
     Problem p = shape(130, 2, 64, 32);
     p.fused = true;
@@ -263,10 +279,10 @@ TEST(GlaCpu, SplitSequenceEqualsWhole) {
                         b.ptr<float>()[(bb * whole.T + t0 + t) * whole.H * X + i];
         return r;
     };
-    Inputs x1{part(x.q, 0, T1), part(x.k, 0, T1), part(x.v, 0, T1), part(x.g, 0, T1), widen(x.h0, DType::f32),
-              part(x.dout, 0, T1), Buffer()};
+    Inputs x1{part(x.q, 0, T1),        part(x.k, 0, T1),    part(x.v, 0, T1), part(x.g, 0, T1),
+              widen(x.h0, DType::f32), part(x.dout, 0, T1), Buffer()};
     const Result r1f = run(x1, p1, Algo::chunk, false);
-    Inputs x2{part(x.q, T1, p2.T), part(x.k, T1, p2.T), part(x.v, T1, p2.T), part(x.g, T1, p2.T),
+    Inputs x2{part(x.q, T1, p2.T),       part(x.k, T1, p2.T),    part(x.v, T1, p2.T),     part(x.g, T1, p2.T),
               widen(r1f.ht, DType::f32), part(x.dout, T1, p2.T), widen(x.dht, DType::f32)};
     const Result r2 = run(x2, p2, Algo::chunk);
     x1.dht = widen(r2.dh0, DType::f32);
@@ -276,8 +292,7 @@ TEST(GlaCpu, SplitSequenceEqualsWhole) {
     const std::pair<const Buffer Result::*, const char*> fields[] = {
         {&Result::o, "o"}, {&Result::dq, "dq"}, {&Result::dk, "dk"}, {&Result::dv, "dv"}, {&Result::dg, "dg"}};
     for (const auto& [f, name] : fields) {
-        HGRN_EXPECT_CLOSE(std::string(name) + " first part", (r1.*f).view(), part(all.*f, 0, T1).view(),
-                          test::kTolF32);
+        HGRN_EXPECT_CLOSE(std::string(name) + " first part", (r1.*f).view(), part(all.*f, 0, T1).view(), test::kTolF32);
         HGRN_EXPECT_CLOSE(std::string(name) + " second part", (r2.*f).view(), part(all.*f, T1, p2.T).view(),
                           test::kTolF32);
     }
