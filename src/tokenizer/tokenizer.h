@@ -7,6 +7,11 @@
 // but "bytes" rejects invalid UTF-8 with an error giving the byte offset (utf8.h can repair text first).
 // decode() returns valid UTF-8 (bytes that do not form a character become U+FFFD), except for "bytes",
 // which returns the bytes exactly. Errors are hgrn::Error naming the tokenizer file and the problem.
+// A loaded tokenizer is immutable: encode/decode may be called from several threads at once.
+// Not supported in tokenizer.json: models other than BPE (WordPiece, WordLevel, Unigram), Unicode
+// normalizers (NFC, NFKC, Lowercase, ...), pre-tokenizers other than those in hf_pipeline.h, BPE dropout
+// (ignored: encoding is deterministic). The post_processor is ignored by design (encode adds no specials).
+// Every other unsupported stage is an error at load, never a silent difference.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +46,7 @@ class Tokenizer {
 // (byte-level BPE, byte fallback) is held until the character is whole. push() returns the new complete
 // text (often empty); finish() returns whatever is still held (possibly with U+FFFD) and resets.
 // The concatenation of every push() and finish() equals tokenizer.decode(all ids).
-// Cost per push: one decode of the few ids since the last text was emitted.
+// Cost per push: two decodes of the few ids since the text before last was emitted.
 class StreamDecoder {
   public:
     explicit StreamDecoder(const Tokenizer& tokenizer) : tok_(tokenizer) {}

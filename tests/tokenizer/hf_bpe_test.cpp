@@ -6,6 +6,7 @@
 
 #include <map>
 #include <random>
+#include <thread>
 
 #include "tok_test_util.h"
 
@@ -13,7 +14,8 @@ namespace hgrn::test {
 namespace {
 
 using Ids = std::vector<int64_t>;
-const std::string G = "\xC4\xA0";  // "Ġ", the byte-level symbol of the space
+const std::string G = "\xC4\xA0";       // "Ġ", the byte-level symbol of the space
+const std::string U8 = "\xE2\x96\x81";  // "▁", SentencePiece's space
 
 // Ids: bytes 0..255 by value; "Ġt" 256, "he" 257, "Ġthe" 258, "in" 259, "Ġin" 260; <|endoftext|> 261.
 const std::vector<std::pair<std::string, std::string>> kMerges = {
@@ -123,6 +125,44 @@ TEST(HfBpeByteLevel, SplitRegexInSequence) {
     // "abc" | " 1234567": "34" (rank 0) then "Ġ1" (rank 1).
     EXPECT_EQ(gpt2->encode("abc 1234567"), (Ids{'a', 'b', 'c', 257, '2', 256, '5', '6', '7'}));
     EXPECT_EQ(llama->decode(llama->encode("It's 2024!\n\nOK")), "It's 2024!\n\nOK");
+    // GPT-4 style files keep the matches with "Removed" + invert: the same pieces, as the pattern covers all text.
+    j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed";
+    j["pre_tokenizer"]["pretokenizers"][0]["invert"] = true;
+    const auto gpt4 = load_tokenizer(write_json(dir, "gpt4.json", j));
+    for (const std::string s : {"abc 1234567", "It's  2024!\n\n OK\t"}) EXPECT_EQ(gpt4->encode(s), llama->encode(s));
+}
+
+std::vector<std::string> pre_tokenize(const json& pre, const std::string& text) {
+    std::vector<hf::Piece> pieces = {{text, true}};
+    for (const auto& step : hf::parse_pre_tokenizer(pre, {"test.json", "pre_tokenizer"})) step(pieces);
+    std::vector<std::string> out;
+    for (const auto& p : pieces) out.push_back(p.text);
+    return out;
+}
+
+// The Split behaviours on Hugging Face's own example, "the-final--countdown" split at "-".
+TEST(HfPreTokenizer, SplitBehaviours) {
+    using V = std::vector<std::string>;
+    auto split = [](const char* behavior, bool invert) {
+        return json{{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", behavior}, {"invert", invert}};
+    };
+    const std::string t = "the-final--countdown";
+    EXPECT_EQ(pre_tokenize(split("Removed", false), t), (V{"the", "final", "countdown"}));
+    EXPECT_EQ(pre_tokenize(split("Isolated", false), t), (V{"the", "-", "final", "-", "-", "countdown"}));
+    EXPECT_EQ(pre_tokenize(split("MergedWithPrevious", false), t), (V{"the-", "final-", "-", "countdown"}));
+    EXPECT_EQ(pre_tokenize(split("MergedWithNext", false), t), (V{"the", "-final", "-", "-countdown"}));
+    EXPECT_EQ(pre_tokenize(split("Contiguous", false), t), (V{"the", "-", "final", "--", "countdown"}));
+    EXPECT_EQ(pre_tokenize(split("Removed", true), t), (V{"-", "-", "-"}));
+    const json ws = {{"type", "WhitespaceSplit"}};
+    EXPECT_EQ(pre_tokenize(ws, "  a b\t\ncd "), (V{"a", "b", "cd"}));
+    const json w = {{"type", "Whitespace"}};
+    EXPECT_EQ(pre_tokenize(w, "Hey man!! ok?"), (V{"Hey", "man", "!!", "ok", "?"}));
+    const json d = {{"type", "Digits"}, {"individual_digits", true}};
+    EXPECT_EQ(pre_tokenize(d, "a123b"), (V{"a", "1", "2", "3", "b"}));
+    const json m = {{"type", "Metaspace"}, {"replacement", U8}, {"prepend_scheme", "always"}, {"split", true}};
+    EXPECT_EQ(pre_tokenize(m, "Hey friend"), (V{U8 + "Hey", U8 + "friend"}));
+    const json bl = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}};
+    EXPECT_EQ(pre_tokenize(bl, "Hi you're"), (V{G + "Hi", G + "you", "'re"}));
 }
 
 // Random text from pieces that cover ASCII, accents, CJK, emoji, digits and whitespace runs, and (when
@@ -170,6 +210,26 @@ TEST(HfBpeByteLevel, RoundTripUtf8AndWhitespace) {
         const std::string s = random_text(rng, 30);
         ASSERT_EQ(tok->decode(tok->encode(s)), s) << "seed " << seed << " case " << i;
     }
+}
+
+// Several threads sharing one tokenizer (and its word cache) give the same ids as one thread.
+TEST(HfBpeByteLevel, ConcurrentEncodeMatchesSerial) {
+    TempDir dir;
+    const auto tok = byte_level(dir, false);
+    std::mt19937 rng(11);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 200; ++i) texts.push_back(random_text(rng, 40));
+    std::vector<Ids> serial;
+    for (const auto& t : texts) serial.push_back(tok->encode(t));
+    const auto fresh = byte_level(dir, false);  // an empty cache, filled by the threads together
+    std::vector<std::vector<Ids>> got(4);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k)
+        threads.emplace_back([&, k] {
+            for (const auto& t : texts) got[k].push_back(fresh->encode(t));
+        });
+    for (auto& th : threads) th.join();
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(got[k], serial) << "thread " << k;
 }
 
 // The reference: merge the lowest-rank adjacent pair (leftmost on ties) until none has a merge.
@@ -237,7 +297,7 @@ TEST(HfBpeByteLevel, StreamingHoldsSplitCharacters) {
 
 // SentencePiece style. Ids: <unk> 0, <s> 1, </s> 2, <0xXX> 3 + XX; "▁" 259, t 260, h 261, e 262, a 263, n 264,
 // d 265, o 266, l 267; merges "▁t" 268, "he" 269, "▁the" 270.
-const std::string U = "\xE2\x96\x81";  // "▁"
+const std::string& U = U8;
 json sp_json() {
     return sp_style_tokenizer_json({U, "t", "h", "e", "a", "n", "d", "o", "l"},
                                    {{U, "t"}, {"h", "e"}, {U + "t", "he"}});

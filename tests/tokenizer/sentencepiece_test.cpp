@@ -131,6 +131,9 @@ TEST_F(SentencePieceTest, BadTrainingInput) {
     write_file(empty, "");
     expect_error([&] { train_sentencepiece_bpe({empty}, 400, *dir_ / "x"); }, {empty.string(), "empty"});
     expect_error([&] { train_sentencepiece_bpe({*dir_ / "corpus.txt"}, 100, *dir_ / "x"); }, {"vocab_size", "100"});
+    // More pieces than the corpus can give: the trainer's own message is relayed.
+    expect_error([&] { train_sentencepiece_bpe({*dir_ / "corpus.txt"}, 20000, *dir_ / "x"); },
+                 {(*dir_ / "corpus.txt").string(), "Vocabulary size too high"});
 }
 
 }  // namespace
