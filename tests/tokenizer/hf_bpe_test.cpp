@@ -55,6 +55,18 @@ TEST(HfBpeByteLevel, WithoutRegexTheWholeTextIsOneWord) {
     EXPECT_EQ(tok->encode("the the"), (Ids{'t', 257, 258}));
 }
 
+// ignore_merges (Llama-3): a word that is in the vocab is taken whole, even where merges would not reach it.
+TEST(HfBpeByteLevel, IgnoreMergesTakesVocabWords) {
+    TempDir dir;
+    json j = byte_level_tokenizer_json(kMerges, false);
+    j["model"]["vocab"]["the"] = 262;  // no merge makes "the" ((t, he) is not a merge)
+    j["added_tokens"] = json::array();
+    EXPECT_EQ(load_tokenizer(write_json(dir, "a.json", j))->encode("the"), (Ids{'t', 257}));
+    j["model"]["ignore_merges"] = true;
+    const auto tok = load_tokenizer(write_json(dir, "b.json", j));
+    EXPECT_EQ(tok->encode("the then"), (Ids{262, 258, 'n'}));
+}
+
 TEST(HfBpeByteLevel, AddedTokensAreMatchedWhole) {
     TempDir dir;
     const auto tok = byte_level(dir, false);
