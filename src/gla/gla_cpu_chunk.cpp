@@ -20,7 +20,8 @@
 //     D ← e^Γ ⊙ D + (s q ⊙ e^G)^T dO;   dh0 = D after the first chunk.
 // Layouts: (B, T, H, K|V) rows are gathered per chunk into zero-padded Cp x Kp / Cp x Vp tiles (multiples of 16).
 // Padded rows have q = k = v = g = 0: they add nothing and leave G constant, so a partial last chunk needs no
-// special case. Parallel over (b, h) with OpenMP; per-thread scratch allocated once per call. fp32, fp32 sums.
+// special case. Parallel over (b, h) with OpenMP; per-thread scratch from one block per call (kept for the next
+// call, see Scratch). fp32 with fp32 sums.
 #include <omp.h>
 
 #include <algorithm>

@@ -7,8 +7,10 @@
 // dq_t = s S_t do_t; a reverse sweep carries dS (from dht) and, per row i of the state,
 //     dS_i += s q_ti do_t;  dk_ti = <dS_i, v_t>;  dv_t += k_ti dS_i;  dS_i *= e^{g_ti};
 //     dg_ti = dg_{t+1,i} + q_ti dq_ti - k_ti dk_ti, started from rowsum(S_T ⊙ dht)_i;   dh0 = dS at the end.
-// Every exponent is g <= 0, so no gate strength can overflow. Each state row is one contiguous loop over V that
-// g++ vectorises. Parallel over (b, h) with OpenMP. fp32 with fp32 accumulation.
+// The running dg sum is re-anchored every 64 tokens to rowsum(S_t ⊙ dS) from states saved by the forward sweep,
+// so its rounding error never spans more than 64 tokens (under strong decay it cancels to tiny values).
+// Every exponent is g <= 0, so no gate strength can overflow. The forward keeps v and the output in registers and
+// touches each state element once per token. Parallel over (b, h) with OpenMP. fp32 with fp32 accumulation.
 #include <omp.h>
 
 #include <algorithm>
@@ -92,24 +94,50 @@ void load_state(std::vector<float>& S, const float* src) {
         std::fill(S.begin(), S.end(), 0.0f);
 }
 
-// Forward sweep of the backward: S_T into S, dq_t = s S_t do_t.
+// Per-thread scratch of the recurrent backward: the state and its gradient, the dg running sum, and the state
+// every kAnchor tokens (anchors[m] = S after token (m + 1) kAnchor - 1).
+constexpr int64_t kAnchor = 64;
+struct BackwardScratch {
+    std::vector<float> S, dS, gacc, anchors;
+    explicit BackwardScratch(const GlaDims& d)
+        : S(size_t(d.K * d.V)),
+          dS(size_t(d.K * d.V)),
+          gacc(size_t(d.K)),
+          anchors(size_t((d.T - 1) / kAnchor * d.K * d.V)) {}
+};
+
+// gacc = rowsum(S ⊙ dS): the dg running sum re-anchored at a known state, so that its rounding error spans at most
+// kAnchor tokens (the sum of q dq - k dk cancels to tiny values under strong decay).
+void anchor_gate_sum(const float* S, const float* dS, float* gacc, int64_t K, int64_t V) {
+    for (int64_t i = 0; i < K; ++i) {
+        const float* __restrict a = S + i * V;
+        const float* __restrict b = dS + i * V;
+        float acc = 0;
+        for (int64_t j = 0; j < V; ++j) acc += a[j] * b[j];
+        gacc[i] = acc;
+    }
+}
+
+// Forward sweep of the backward: S_T into w.S, anchors, dq_t = s S_t do_t.
 void backward_forward_sweep(const GlaInputs& in, const GlaGradOutputs& gout, const GlaGrads& gr, const GlaDims& d,
-                            float s, int64_t b, int64_t h, std::vector<float>& S) {
-    const int64_t rk = d.H * d.K, rv = d.H * d.V;
+                            float s, int64_t b, int64_t h, BackwardScratch& w) {
+    const int64_t rk = d.H * d.K, rv = d.H * d.V, KV = d.K * d.V;
     const float *q = rows_of<const float>(in.q, d, b, h), *k = rows_of<const float>(in.k, d, b, h),
                 *v = rows_of<const float>(in.v, d, b, h), *g = rows_of<const float>(in.g, d, b, h),
                 *dout = rows_of<const float>(gout.dout, d, b, h);
     float* dq = rows_of<float>(gr.dq, d, b, h);
-    load_state(S, state_of(in.h0, d, b, h));
+    load_state(w.S, state_of(in.h0, d, b, h));
     for (int64_t t = 0; t < d.T; ++t) {
-        token_forward(q + t * rk, k + t * rk, v + t * rv, g + t * rk, S.data(), nullptr, d.K, d.V, s);
+        token_forward(q + t * rk, k + t * rk, v + t * rv, g + t * rk, w.S.data(), nullptr, d.K, d.V, s);
         const float* __restrict dot = dout + t * rv;
         for (int64_t i = 0; i < d.K; ++i) {
-            const float* __restrict row = S.data() + i * d.V;
+            const float* __restrict row = w.S.data() + i * d.V;
             float acc = 0;
             for (int64_t j = 0; j < d.V; ++j) acc += row[j] * dot[j];
             dq[t * rk + i] = s * acc;
         }
+        if ((t + 1) % kAnchor == 0 && t + 1 < d.T)
+            std::copy(w.S.begin(), w.S.end(), w.anchors.begin() + ((t + 1) / kAnchor - 1) * KV);
     }
 }
 
@@ -141,24 +169,23 @@ void token_backward(const float* q, const float* k, const float* __restrict v, c
 }
 
 void backward_one(const GlaInputs& in, const GlaGradOutputs& gout, const GlaGrads& gr, const GlaDims& d, float s,
-                  int64_t b, int64_t h, std::vector<float>& S, std::vector<float>& dS, std::vector<float>& gacc) {
-    backward_forward_sweep(in, gout, gr, d, s, b, h, S);
-    const int64_t rk = d.H * d.K, rv = d.H * d.V;
-    load_state(dS, state_of(gout.dht, d, b, h));
-    for (int64_t i = 0; i < d.K; ++i) {  // dg_T starts from rowsum(S_T ⊙ dht)
-        float acc = 0;
-        for (int64_t j = 0; j < d.V; ++j) acc += S[size_t(i * d.V + j)] * dS[size_t(i * d.V + j)];
-        gacc[size_t(i)] = acc;
-    }
+                  int64_t b, int64_t h, BackwardScratch& w) {
+    backward_forward_sweep(in, gout, gr, d, s, b, h, w);
+    const int64_t rk = d.H * d.K, rv = d.H * d.V, KV = d.K * d.V;
+    load_state(w.dS, state_of(gout.dht, d, b, h));
+    anchor_gate_sum(w.S.data(), w.dS.data(), w.gacc.data(), d.K, d.V);  // dg_T starts from rowsum(S_T ⊙ dht)
     const float *q = rows_of<const float>(in.q, d, b, h), *k = rows_of<const float>(in.k, d, b, h),
                 *v = rows_of<const float>(in.v, d, b, h), *g = rows_of<const float>(in.g, d, b, h),
                 *dout = rows_of<const float>(gout.dout, d, b, h), *dq = rows_of<const float>(gr.dq, d, b, h);
     float *dk = rows_of<float>(gr.dk, d, b, h), *dv = rows_of<float>(gr.dv, d, b, h),
           *dg = rows_of<float>(gr.dg, d, b, h);
-    for (int64_t t = d.T - 1; t >= 0; --t)
-        token_backward(q + t * rk, k + t * rk, v + t * rv, g + t * rk, dq + t * rk, dout + t * rv, dS.data(),
-                       gacc.data(), dk + t * rk, dv + t * rv, dg + t * rk, d.K, d.V, s);
-    if (!gr.dh0.empty()) std::copy(dS.begin(), dS.end(), gr.dh0.ptr<float>() + (b * d.H + h) * d.K * d.V);
+    for (int64_t t = d.T - 1; t >= 0; --t) {
+        if ((t + 1) % kAnchor == 0 && t + 1 < d.T)  // dS now holds dL/dS_t from the tokens after t
+            anchor_gate_sum(w.anchors.data() + ((t + 1) / kAnchor - 1) * KV, w.dS.data(), w.gacc.data(), d.K, d.V);
+        token_backward(q + t * rk, k + t * rk, v + t * rv, g + t * rk, dq + t * rk, dout + t * rv, w.dS.data(),
+                       w.gacc.data(), dk + t * rk, dv + t * rv, dg + t * rk, d.K, d.V, s);
+    }
+    if (!gr.dh0.empty()) std::copy(w.dS.begin(), w.dS.end(), gr.dh0.ptr<float>() + (b * d.H + h) * KV);
 }
 
 int threads_for(int64_t items) { return int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), items))); }
@@ -188,14 +215,14 @@ void gla_recurrent_forward_cpu(const GlaInputs& in, const GlaDims& d, float s, c
 
 void gla_recurrent_backward_cpu(const GlaInputs& in, const GlaDims& d, float s, const GlaGradOutputs& gout,
                                 const GlaGrads& grads) {
-    const int64_t BH = d.B * d.H, KV = d.K * d.V;
+    const int64_t BH = d.B * d.H;
     const int nth = threads_for(BH);
 #pragma omp parallel num_threads(nth)
     {
         FlushDenormals ftz;
-        std::vector<float> S(static_cast<size_t>(KV)), dS(static_cast<size_t>(KV)), gacc(static_cast<size_t>(d.K));
+        BackwardScratch w(d);  // per thread, once per call
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t bh = 0; bh < BH; ++bh) backward_one(in, gout, grads, d, s, bh / d.H, bh % d.H, S, dS, gacc);
+        for (int64_t bh = 0; bh < BH; ++bh) backward_one(in, gout, grads, d, s, bh / d.H, bh % d.H, w);
     }
 }
 

@@ -187,6 +187,14 @@ TEST(GlaCpu, HeadDimsNotMultiplesOf16) {
 TEST(GlaCpu, LongSequence) {
     check_against_reference(shape(1025, 2, 64, 64, 64), false);
     check_against_reference(shape(1025, 2, 48, 32, 16, false, true), false);
+    check_against_reference(shape(1025, 2, 128, 128, 64, true, false), false);
+    check_against_reference(shape(1025, 3, 96, 256, 16, true, true), false);
+}
+
+TEST(GlaCpu, LongSequenceStrongGates) {
+    Problem p = shape(1025, 2, 64, 96, 64);
+    p.strength = 10.0, p.offset = -1.5;
+    check_against_reference(p);
 }
 
 TEST(GlaCpu, OtherChunkLengths) {
