@@ -108,6 +108,7 @@ TrainConfig TrainConfig::from_json(const json& user, const std::vector<std::stri
     c.j = ref;
     c.j.merge_patch(merged);
     check_ranges(c.j, src);
+    c.model_config(1, 0, 0);  // the model section must make a model (e.g. hidden_size divisible by expand_ratio)
     return c;
 }
 

@@ -130,15 +130,21 @@ TrainSummary train(const TrainConfig& cfg, const TrainOptions& opts) {
         s.losses.push_back(loss);
         s.last_step = step;
         prog.step(step, loss, lr, norm, r.task->tokens_per_batch() * r.accum, log_every);
-        const bool last = step == r.steps || step == opts.stop_after;
+        const bool out_of_time = opts.time_budget > 0 && prog.elapsed() >= opts.time_budget;
+        const bool stop = step == opts.stop_after || out_of_time;
+        const bool last = step == r.steps || stop;
         if (step % log_every == 0 || last)
             log.write({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", norm},
                        {"tokens_per_s", prog.tokens_per_second()}, {"time", prog.elapsed()}});
-        if (eval_every > 0 && (step % eval_every == 0 || step == r.steps)) s.final_eval = run_eval(r, step, log, prog);
+        if (eval_every > 0 && (step % eval_every == 0 || last)) s.final_eval = run_eval(r, step, log, prog);
         if (ckpt_every > 0 && (step % ckpt_every == 0 || last))
             save_checkpoint(r.out, r.model_config, *r.model, *r.opt,
                             {step, r.opt->steps(), cfg.j}, keep);
-        if (step == opts.stop_after) break;
+        if (stop) {
+            s.stopped_early = step < r.steps;
+            if (out_of_time) prog.message(fmt::format("time budget of {:.0f} s reached after step {}", opts.time_budget, step));
+            break;
+        }
     }
     s.seconds = prog.elapsed();
     const int64_t done = s.last_step - r.start;

@@ -17,7 +17,8 @@ namespace hgrn {
 struct TrainOptions {
     bool resume = false;
     bool quiet = false;         // no progress line (tests)
-    int64_t stop_after = 0;     // > 0: stop after this step (as if interrupted); for tests and time budgets
+    int64_t stop_after = 0;     // > 0: stop after this step (as if interrupted); for tests
+    double time_budget = 0;     // > 0: stop after the step during which this many seconds have passed
 };
 
 struct TrainSummary {
@@ -27,6 +28,7 @@ struct TrainSummary {
     double tokens_per_second = 0, seconds = 0;
     int64_t parameters = 0;
     std::string out_dir;
+    bool stopped_early = false;  // by stop_after or the time budget
 };
 
 TrainSummary train(const TrainConfig& cfg, const TrainOptions& opts = {});
