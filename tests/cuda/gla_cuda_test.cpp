@@ -240,6 +240,16 @@ TEST(GlaCudaSmall, ChunkForwardBackwardTinyShapes) {
     run_case({1, 33, 1, 48, 96, DType::f32, false, true, true, 1.0, 4}, Path::chunk, true);
 }
 
+// The tensor-core chunk backward (bf16, K in {64, 128}, V % 64 == 0) on small shapes: partial chunks, several
+// V tiles, explicit and fused k, with and without states, and a strong-gate (exact-path) chunk.
+TEST(GlaCudaSmall, ChunkBackwardTensorCore) {
+    run_case({2, 65, 2, 64, 64, DType::bf16, true, true, true, 1.0, 21}, Path::chunk, true);
+    run_case({1, 70, 2, 64, 128, DType::bf16, false, false, true, 1.0, 22}, Path::chunk, true);
+    run_case({2, 33, 1, 128, 64, DType::bf16, false, true, false, 1.0, 23}, Path::chunk, true);
+    run_case({1, 129, 1, 128, 128, DType::bf16, true, false, false, 1.0, 24}, Path::chunk, true);
+    run_case({1, 40, 2, 64, 64, DType::bf16, false, true, true, 30.0, 25}, Path::chunk, true);
+}
+
 void step_case(int64_t B, int64_t H, int64_t K, int64_t V);
 
 TEST(GlaCudaSmall, RecurrentForwardAndStep) {
@@ -279,6 +289,24 @@ void step_case(int64_t B, int64_t H, int64_t K, int64_t V) {
 TEST(GlaCuda, AwkwardLengths) {
     for (int64_t T : {1, 2, 63, 64, 65, 127, 1025})
         run_case({2, T, 2, 64, 64, DType::bf16, true, true, true, 1.0, uint64_t(100 + T)}, Path::chunk, true);
+}
+
+// The tensor-core backward on the awkward lengths, both tiled K, fused and explicit k, states on and off.
+TEST(GlaCuda, BackwardTensorCoreAwkward) {
+    for (int64_t K : {64, 128})
+        for (int64_t T : {1, 2, 63, 64, 65, 127, 1025}) {
+            const bool fused = (T + K / 64) % 2 == 0;
+            run_case({2, T, 2, K, K == 64 ? 128 : 64, DType::bf16, fused, T % 3 != 0, T % 2 == 1, 1.0,
+                      uint64_t(300 + K + T)},
+                     Path::chunk, true);
+        }
+}
+
+TEST(GlaCuda, BackwardTensorCoreStrongGates) {
+    for (double st : {3.0, 10.0, 30.0})
+        for (bool fused : {true, false})
+            run_case({2, 150, 2, 128, 64, DType::bf16, fused, true, true, st, uint64_t(st * 7 + fused)}, Path::chunk,
+                     true);
 }
 
 TEST(GlaCuda, HeadDims) {

@@ -1,7 +1,8 @@
 // gla_chunk.cu — the chunkwise entry points of the CUDA backend (gla_backends.h).
 // Forward: the tensor-core chunk kernel (gla_chunk_fwd.cu) for bf16 q/k/v and head dims it tiles; otherwise
 // the general fp32 path (gla_recurrent.cu), which computes the same function token by token.
-// Backward: the general fp32 path (token by token, two sweeps; see gla_recurrent.cu).
+// Backward: the tensor-core chunk backward (gla_chunk_bwd.cu) for bf16 q/k/v/dout and head dims it tiles;
+// otherwise the general fp32 path (token by token, two sweeps; see gla_recurrent.cu).
 #include "gla/cuda/gla_cuda_common.cuh"
 #include "gla/cuda/gla_cuda_internal.cuh"
 
@@ -14,6 +15,7 @@ void gla_chunk_forward_cuda(const GlaInputs& in, const GlaDims& d, float scale, 
 
 void gla_chunk_backward_cuda(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
                              const GlaGrads& grads) {
+    if (gla_cuda::chunk_backward_tc(in, d, scale, gout, grads, nullptr)) return;
     gla_cuda::recurrent_backward(in, d, scale, gout, grads, nullptr);
 }
 

@@ -2,7 +2,8 @@
 //   gla_recurrent.cu : the general path (any K <= 512, any V), token by token in fp32, used for the
 //                      recurrent forward, the one-token step, fp32 inputs and head dims without a tiled kernel.
 //   gla_chunk_fwd.cu : the chunkwise forward on tensor cores (bf16 storage, TF32 MMAs, fp32 state).
-//   gla_chunk.cu     : the gla_backends.h entry points gla_chunk_*_cuda, choosing between the two.
+//   gla_chunk_bwd.cu : the chunkwise backward on tensor cores (state passes + per-chunk gradients).
+//   gla_chunk.cu     : the gla_backends.h entry points gla_chunk_*_cuda, choosing between them.
 #pragma once
 
 #include "gla/gla_backends.h"
@@ -24,5 +25,9 @@ void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tenso
 // Tensor-core chunkwise forward; returns false (and does nothing) when the shape or dtypes are not covered.
 bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
                       cudaStream_t stream);
+
+// Tensor-core chunkwise backward; returns false (and does nothing) when the shape or dtypes are not covered.
+bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
+                       const GlaGrads& grads, cudaStream_t stream);
 
 }  // namespace hgrn::gla_cuda

@@ -1,0 +1,630 @@
+// gla_chunk_bwd.cu — chunkwise GLA backward on tensor cores (mma.sync TF32, sm_80 and later), fla's split
+// (SPEC.md §4.2, docs/gla_math.md §5-§8) in two launches:
+//   1. gla_bwd_states_kernel: the chunk states H_n (before chunk n, forward over the chunks) and the state
+//      gradients D_n (after chunk n, backward over the chunks), both fp32, into scratch; dh0. One block of
+//      2 warps per (32-row x 64-column state tile, sequence x head, direction): the two directions run side
+//      by side, so T = 16384 with B = 1 still has 256 blocks. The decayed keys/queries are split into two
+//      TF32 halves (v, dout are bf16, exact in TF32), so the states keep fp32 accuracy.
+//   2. gla_bwd_chunk_kernel: one block of 8 warps per (chunk, head, sequence), all chunks in parallel. It
+//      recomputes G and the intra scores A, then walks V in 64-column tiles (v, dout, H_n, D_n tile): dA,
+//      dq^inter = s 2^G (dO H^T), dk^inter = 2^{Gamma-G} (v D^T), rowsum(H . D), and the dv tile
+//      (A^T dO + k~ D), written at once; then dq^strict / dk^strict from dA, and dq, dk, dg with the
+//      cancellation-free grouping of docs/gla_math.md §6.3 (diagonal terms kept out of dg):
+//        dg_t = revcumsum(q (dq^inter + dq^strict) - k dk^strict)_t + excl. cumsum(k dk^inter)_t
+//               + 2^Gamma rowsum(H_n . D_n)   [ - exp(g_t) dk_t in the fused form k = 1 - exp(g) ].
+// Stability without clamping: as the forward (gla_chunk_fwd.cu), reference rows r_b at the start of each
+// 16-row block give factors 2^{G - r_b} <= 1 and 2^{r_b - G} <= 2^100; a chunk whose blocks span more than
+// 2^100 (log f below about -4.3 per step) takes exact elementwise paths (every exponent G_t - G_u <= 0).
+// Precision: everything that feeds dg (fp32 output) is fp32-accurate: products with an fp32 operand on both
+// sides use three TF32 products (hi hi + hi lo + lo hi), with one bf16 side two; dv (bf16 output) and A use
+// one TF32 product. Covered: bf16 q/k/v/dout/dq/dk/dv, fp32 g/dg/states, K in {64, 128}, V % 64 == 0.
+#include <cstdint>
+
+#include "gla/cuda/gla_cuda_common.cuh"
+#include "gla/cuda/gla_cuda_internal.cuh"
+#include "gla/cuda/gla_mma.cuh"
+
+namespace hgrn::gla_cuda {
+namespace {
+
+using mma::warp_mma;
+constexpr int kC = 64;
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kMaxSpan = 100.f;
+
+__device__ __forceinline__ void unpack8(const uint4& u, float* dst) {
+    const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&u);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const float2 f = __bfloat1622float2(p[e]);
+        dst[2 * e] = f.x, dst[2 * e + 1] = f.y;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. States H_n and state gradients D_n.
+constexpr int kSR = 32, kSC = 64, kSThreads = 64, kSLX = 40, kSLY = 72;
+
+struct StateArgs {
+    const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused 1 - exp(g)
+    const float *g, *h0, *dht;              // h0, dht may be null
+    float *hbuf, *dbuf, *dh0;               // dh0 may be null
+    int T, H, K, V, N;
+    float scale;
+};
+
+__global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) {
+    __shared__ __align__(16) float X[kC * kSLX];   // k (H) or q (D), then the decayed x~
+    __shared__ __align__(16) float Gs[kC * kSLX];  // cumsum of g (log2 units)
+    __shared__ __align__(16) float Y[kC * kSLY];   // v (H) or dout (D)
+    __shared__ float dec[kSR];
+    const bool dmode = blockIdx.z == 1;
+    const int nct = a.V / kSC;
+    const int c0 = (blockIdx.x % nct) * kSC, r0 = (blockIdx.x / nct) * kSR;
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
+    const __nv_bfloat16* xp = dmode ? a.q : a.k;
+    const __nv_bfloat16* yp = dmode ? a.dout : a.v;
+    const float* init = dmode ? a.dht : a.h0;
+    float* buf = dmode ? a.dbuf : a.hbuf;
+    const int64_t sbase = int64_t(bh) * a.K * a.V;
+    float S[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int j = r0 + 16 * w + gr + 8 * (e >> 1), c = c0 + 8 * n + 2 * tg + (e & 1);
+            S[n][e] = init ? init[sbase + int64_t(j) * a.V + c] : 0.f;
+        }
+    auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
+    uint4 rx[4], ry[8];
+    float4 rg[8];
+    const uint4 z4 = make_uint4(0, 0, 0, 0);
+    auto issue = [&](int n) {
+        const int t0 = n * kC;
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4), tt = t0 + t;
+            rx[i] = (tt < a.T && xp) ? __ldg(reinterpret_cast<const uint4*>(xp + row(tt) * a.K + r0 + j)) : z4;
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8), tt = t0 + t;
+            rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * a.K + r0 + j))
+                             : make_float4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
+            ry[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(yp + row(tt) * a.V + c0 + c)) : z4;
+        }
+    };
+    issue(dmode ? a.N - 1 : 0);
+    for (int it = 0; it < a.N; ++it) {
+        const int n = dmode ? a.N - 1 - it : it;
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4);
+            if (xp) unpack8(rx[i], X + t * kSLX + j);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8);
+            const float gv[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                Gs[t * kSLX + j + e] = gv[e] * kLog2e;
+                if (!xp) X[t * kSLX + j + e] = -expm1f(gv[e]);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 8, c = 8 * (idx % 8);
+            unpack8(ry[i], Y + t * kSLY + c);
+        }
+        if (it + 1 < a.N) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
+        __syncthreads();
+        {  // inclusive cumsum over the 64 rows: 32 columns x 2 halves
+            const int j = tid % kSR, p = tid / kSR;
+            float acc = 0;
+            for (int t = p * 32; t < p * 32 + 32; ++t) Gs[t * kSLX + j] = acc += Gs[t * kSLX + j];
+            __syncthreads();
+            if (p == 1) {
+                const float off = Gs[31 * kSLX + j];
+                for (int t = 32; t < 64; ++t) Gs[t * kSLX + j] += off;
+            }
+            __syncthreads();
+        }
+        for (int idx = tid; idx < kC * kSR; idx += kSThreads) {
+            const int t = idx / kSR, j = idx % kSR;
+            const float G = Gs[t * kSLX + j], Gam = Gs[(kC - 1) * kSLX + j];
+            X[t * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(Gam - G);
+        }
+        if (tid < kSR) dec[tid] = exp2f(Gs[(kC - 1) * kSLX + tid]);
+        __syncthreads();
+        float* dst = buf + (int64_t(bh) * a.N + n) * a.K * a.V;
+#pragma unroll
+        for (int nn = 0; nn < 8; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int j = r0 + 16 * w + gr + 8 * (e >> 1), c = c0 + 8 * nn + 2 * tg;
+                *reinterpret_cast<float2*>(dst + int64_t(j) * a.V + c) = make_float2(S[nn][e], S[nn][e + 1]);
+            }
+        const float d0 = dec[16 * w + gr], d1 = dec[16 * w + gr + 8];
+#pragma unroll
+        for (int nn = 0; nn < 8; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
+        // S += x~^T y: A(j, t) = x~[t][j] (split), B(t, c) = y[t][c] (bf16, exact).
+        warp_mma<mma::kExactB, 8>(
+            S, 0, kC, [&](int r, int k) { return X[k * kSLX + 16 * w + r]; },
+            [&](int k, int c) { return Y[k * kSLY + c]; });
+        __syncthreads();
+    }
+    if (dmode && a.dh0)
+#pragma unroll
+        for (int nn = 0; nn < 8; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int j = r0 + 16 * w + gr + 8 * (e >> 1), c = c0 + 8 * nn + 2 * tg + (e & 1);
+                a.dh0[sbase + int64_t(j) * a.V + c] = S[nn][e];
+            }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. Per-chunk gradients.
+constexpr int kThreads = 256;
+
+struct BwdArgs {
+    const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused
+    const float *g, *hbuf, *dbuf;
+    __nv_bfloat16 *dq, *dk, *dv;            // dk may be null
+    float* dg;
+    int T, H, V, N;
+    float scale;
+};
+
+template <int K>
+struct BSmem {
+    static constexpr int LQ = K + 4, LT = kC + 4;
+    float G[kC * LQ];    // cumsum of g (log2 units)
+    float Q[kC * LQ];    // q^ = q 2^{G - r_b} (raw q in wide chunks)
+    float Kh[kC * LQ];   // k^ = k 2^{r_b - G} (raw k in wide chunks)
+    float A[kC * LT];    // s-scaled scores, then dA (strictly lower; the diagonal in dAd)
+    float Vt[kC * LT];   // v tile; with dOt: W (kC x LQ) in the epilogue
+    float dOt[kC * LT];  // dout tile
+    float Ht[K * LT];    // H_n tile; X (kC x LQ) in the epilogue
+    float Dt[K * LT];    // D_n tile; Y (kC x LQ) in the epilogue
+    float ck[4][K];      // 2^{Gamma - r_b}
+    float cib[6][K];     // 2^{r_i - r_b}, b < i
+    float R[K];          // rowsum(H_n . D_n)
+    float part[2 * kThreads];
+    float dAd[kC];       // dA[t][t]
+    static_assert(kC * LQ <= K * LT && kC * LQ <= 2 * kC * LT, "epilogue buffers must fit");
+};
+__device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }
+
+template <int K>
+__global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
+    using S = BSmem<K>;
+    constexpr int LQ = S::LQ, LT = S::LT, NT = K / 16, KH = K / 2;
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    S& s = *reinterpret_cast<S*>(smem_raw);
+    const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t0 = n * kC;
+    const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
+    const int rb = w & 3, ch = w >> 2;  // warp tile: rows 16 rb.., columns ch * (half)..
+    const bool fused = a.k == nullptr;
+    auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
+    const uint4 z4 = make_uint4(0, 0, 0, 0);
+
+    // q, k, G of the chunk.
+    {
+        constexpr int NQ = kC * K / 8 / kThreads, NG = kC * K / 4 / kThreads;
+        uint4 rq[NQ], rk[NQ];
+        float4 rg[NG];
+#pragma unroll
+        for (int i = 0; i < NQ; ++i) {
+            const int idx = tid + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
+            rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * K + j)) : z4;
+            rk[i] = (tt < a.T && !fused) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * K + j)) : z4;
+        }
+#pragma unroll
+        for (int i = 0; i < NG; ++i) {
+            const int idx = tid + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
+            rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * K + j)) : make_float4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int i = 0; i < NQ; ++i) {
+            const int idx = tid + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8));
+            unpack8(rq[i], s.Q + t * LQ + j);
+            if (!fused) unpack8(rk[i], s.Kh + t * LQ + j);
+        }
+#pragma unroll
+        for (int i = 0; i < NG; ++i) {
+            const int idx = tid + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4));
+            const float gv[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                s.G[t * LQ + j + e] = gv[e] * kLog2e;
+                if (fused) s.Kh[t * LQ + j + e] = -expm1f(gv[e]);
+            }
+        }
+    }
+    __syncthreads();
+    {  // inclusive cumsum of G over the 64 rows, per column; P parts of R rows
+        constexpr int P = kThreads / K, R = kC / P;
+        const int j = tid % K, p = tid / K;
+        float acc = 0;
+        for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * LQ + j] = acc += s.G[t * LQ + j];
+        __syncthreads();
+        float off = 0;
+        for (int pp = 0; pp < p; ++pp) off += s.G[((pp + 1) * R - 1) * LQ + j];
+        __syncthreads();
+        if (p > 0)
+            for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * LQ + j] += off;
+        __syncthreads();
+    }
+    bool wide_local = false;
+    for (int idx = tid; idx < 4 * K; idx += kThreads) {
+        const int bb = idx / K, j = idx % K;
+        wide_local |= s.G[16 * bb * LQ + j] - s.G[(16 * bb + 15) * LQ + j] > kMaxSpan;
+    }
+    const bool wide = __syncthreads_or(wide_local);
+    // Intra scores A (s included, zero for u > t).
+    if (wide) {
+        for (int idx = tid; idx < kC * kC; idx += kThreads) {
+            const int t = idx / kC, u = idx % kC;
+            float acc = 0;
+            if (u <= t)
+                for (int j = 0; j < K; ++j)
+                    acc += s.Q[t * LQ + j] * s.Kh[u * LQ + j] * exp2f(s.G[t * LQ + j] - s.G[u * LQ + j]);
+            s.A[t * LT + u] = acc * a.scale;
+        }
+    } else {
+        for (int idx = tid; idx < kC * K; idx += kThreads) {
+            const int t = idx / K, j = idx % K, r = (t / 16) * 16;
+            const float G = s.G[t * LQ + j], Gr = s.G[r * LQ + j];
+            s.Q[t * LQ + j] *= exp2f(G - Gr);
+            s.Kh[t * LQ + j] *= exp2f(Gr - G);
+        }
+        for (int j = tid; j < K; j += kThreads) {
+            const float Gam = s.G[(kC - 1) * LQ + j];
+            float r[4];
+#pragma unroll
+            for (int bb = 0; bb < 4; ++bb) r[bb] = s.G[16 * bb * LQ + j];
+#pragma unroll
+            for (int bb = 0; bb < 4; ++bb) s.ck[bb][j] = exp2f(Gam - r[bb]);
+#pragma unroll
+            for (int i = 1; i < 4; ++i)
+#pragma unroll
+                for (int bb = 0; bb < i; ++bb) s.cib[pair_index(i, bb)][j] = exp2f(r[i] - r[bb]);
+        }
+        __syncthreads();
+        for (int p = w; p < 10; p += 8) {
+            int i = 0;
+            while ((i + 1) * (i + 2) / 2 <= p) ++i;
+            const int bb = p - i * (i + 1) / 2;  // bb <= i
+            const float* cs = bb < i ? s.cib[pair_index(i, bb)] : nullptr;
+            float acc[2][4] = {};
+            warp_mma<mma::kTF32, 2>(
+                acc, 0, K, [&](int r, int k) { return s.Q[(16 * i + r) * LQ + k] * (cs ? cs[k] : 1.f); },
+                [&](int k, int c) { return s.Kh[(16 * bb + c) * LQ + k]; });
+#pragma unroll
+            for (int nn = 0; nn < 2; ++nn)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int t = 16 * i + gr + 8 * (e >> 1), u = 16 * bb + 8 * nn + 2 * tg + (e & 1);
+                    s.A[t * LT + u] = u <= t ? acc[nn][e] * a.scale : 0.f;
+                }
+        }
+        for (int idx = tid; idx < kC * kC; idx += kThreads) {
+            const int t = idx / kC, u = idx % kC;
+            if (u / 16 > t / 16) s.A[t * LT + u] = 0.f;
+        }
+    }
+    for (int j = tid; j < K; j += kThreads) s.R[j] = 0.f;
+    __syncthreads();
+
+    // V tiles: dA, dq^inter, dk^inter, rowsum(H . D), dv.
+    float dqI[NT][4] = {}, dkI[NT][4] = {}, dA[4][4] = {};
+    const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
+    for (int c0 = 0; c0 < a.V; c0 += 64) {
+        {
+            constexpr int NS = K / 16;  // float4 of the K x 64 state tiles per thread
+            uint4 rv[2], rd[2];
+            float4 rh[NS], rD[NS];
+#pragma unroll
+            for (int i = 0; i < 2; ++i) {
+                const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
+                rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
+                rd[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.dout + row(tt) * a.V + c0 + c)) : z4;
+            }
+            const float* hp = a.hbuf + hbase * K * a.V + c0;
+            const float* dp = a.dbuf + hbase * K * a.V + c0;
+#pragma unroll
+            for (int i = 0; i < NS; ++i) {
+                const int idx = tid + i * kThreads, j = idx / 16, c = 4 * (idx % 16);
+                rh[i] = __ldg(reinterpret_cast<const float4*>(hp + int64_t(j) * a.V + c));
+                rD[i] = __ldg(reinterpret_cast<const float4*>(dp + int64_t(j) * a.V + c));
+            }
+#pragma unroll
+            for (int i = 0; i < 2; ++i) {
+                const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8);
+                unpack8(rv[i], s.Vt + t * LT + c);
+                unpack8(rd[i], s.dOt + t * LT + c);
+            }
+#pragma unroll
+            for (int i = 0; i < NS; ++i) {
+                const int idx = tid + i * kThreads, j = idx / 16, c = 4 * (idx % 16);
+                *reinterpret_cast<float4*>(s.Ht + j * LT + c) = rh[i];
+                *reinterpret_cast<float4*>(s.Dt + j * LT + c) = rD[i];
+            }
+        }
+        __syncthreads();
+        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns 32 ch (none above the diagonal blocks).
+        if (32 * ch <= 16 * rb + 15)
+            warp_mma<mma::kTF32, 4>(
+                dA, 0, 64, [&](int r, int k) { return s.dOt[(16 * rb + r) * LT + k]; },
+                [&](int k, int c) { return s.Vt[(32 * ch + c) * LT + k]; });
+        // dq^inter (without s 2^G) = dO H^T and dk^inter (without 2^{Gamma-G}) = v D^T: bf16 A, split B.
+        warp_mma<mma::kExactA, NT>(
+            dqI, 0, 64, [&](int r, int k) { return s.dOt[(16 * rb + r) * LT + k]; },
+            [&](int k, int c) { return s.Ht[(ch * KH + c) * LT + k]; });
+        warp_mma<mma::kExactA, NT>(
+            dkI, 0, 64, [&](int r, int k) { return s.Vt[(16 * rb + r) * LT + k]; },
+            [&](int k, int c) { return s.Dt[(ch * KH + c) * LT + k]; });
+        {
+            constexpr int P = kThreads / K, CW = 64 / P;
+            const int j = tid % K, p = tid / K;
+            float acc = 0;
+            for (int c = p * CW; c < (p + 1) * CW; ++c) acc += s.Ht[j * LT + c] * s.Dt[j * LT + c];
+            atomicAdd(&s.R[j], acc);
+        }
+        // dv tile: rows u in 16 rb.., columns 32 ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
+        float dv[4][4] = {};
+        warp_mma<mma::kTF32, 4>(
+            dv, 16 * rb, 64, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
+            [&](int k, int c) { return s.dOt[k * LT + 32 * ch + c]; });
+        warp_mma<mma::kTF32, 4>(
+            dv, 0, K,
+            [&](int r, int k) {
+                const int u = 16 * rb + r;
+                return wide ? s.Kh[u * LQ + k] * exp2f(s.G[(kC - 1) * LQ + k] - s.G[u * LQ + k])
+                            : s.Kh[u * LQ + k] * s.ck[rb][k];
+            },
+            [&](int k, int c) { return s.Dt[k * LT + 32 * ch + c]; });
+#pragma unroll
+        for (int nn = 0; nn < 4; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int t = t0 + 16 * rb + gr + 8 * (e >> 1), c = c0 + 32 * ch + 8 * nn + 2 * tg;
+                if (t < a.T)
+                    *reinterpret_cast<__nv_bfloat162*>(a.dv + row(t) * a.V + c) =
+                        __floats2bfloat162_rn(dv[nn][e], dv[nn][e + 1]);
+            }
+        __syncthreads();
+    }
+    // dA (s included) into A: strictly lower part; the diagonal apart.
+#pragma unroll
+    for (int nn = 0; nn < 4; ++nn)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int t = 16 * rb + gr + 8 * (e >> 1), u = 32 * ch + 8 * nn + 2 * tg + (e & 1);
+            const float val = dA[nn][e] * a.scale;
+            s.A[t * LT + u] = u < t ? val : 0.f;
+            if (u == t) s.dAd[t] = val;
+        }
+    __syncthreads();
+
+    float* X = s.Ht;  // q (dq^inter + dq^strict) - k dk^strict
+    float* Y = s.Dt;  // k dk^inter
+    float* W = s.Vt;  // -exp(g) dk (fused), else 0
+    // dq^strict[t] = sum_{u < t} dA[t][u] k_u 2^{G_t - G_u}, then dq and the q part of X.
+    {
+        float acc[NT][4] = {};
+        if (wide) {
+#pragma unroll
+            for (int nn = 0; nn < NT; ++nn)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int t = 16 * rb + gr + 8 * (e >> 1), j = ch * KH + 8 * nn + 2 * tg + (e & 1);
+                    const float Gt = s.G[t * LQ + j];
+                    float x = 0;
+                    for (int u = 0; u < t; ++u) x += s.A[t * LT + u] * s.Kh[u * LQ + j] * exp2f(Gt - s.G[u * LQ + j]);
+                    acc[nn][e] = x;
+                }
+        } else {
+            for (int bb = 0; bb <= rb; ++bb) {
+                const float* cs = bb < rb ? s.cib[pair_index(rb, bb)] : nullptr;
+                warp_mma<mma::kSplit3, NT>(
+                    acc, 16 * bb, 16 * bb + 16, [&](int r, int k) { return s.A[(16 * rb + r) * LT + k]; },
+                    [&](int k, int c) {
+                        const int j = ch * KH + c;
+                        return s.Kh[k * LQ + j] * (cs ? cs[j] : 1.f);
+                    });
+            }
+        }
+#pragma unroll
+        for (int nn = 0; nn < NT; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int t = 16 * rb + gr + 8 * (e >> 1), j0 = ch * KH + 8 * nn + 2 * tg, tt = t0 + t;
+                if (tt >= a.T) {
+                    X[t * LQ + j0] = X[t * LQ + j0 + 1] = 0.f;
+                    continue;
+                }
+                const int64_t off = row(tt) * K + j0;
+                const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
+                float2 kv;
+                if (fused) {
+                    const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
+                    kv = make_float2(-expm1f(gv.x), -expm1f(gv.y));
+                } else {
+                    kv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
+                }
+                float dq[2];
+#pragma unroll
+                for (int x = 0; x < 2; ++x) {
+                    const int j = j0 + x;
+                    const float Gt = s.G[t * LQ + j];
+                    const float dqp = a.scale * exp2f(Gt) * dqI[nn][e + x] +
+                                      (wide ? 1.f : exp2f(Gt - s.G[16 * rb * LQ + j])) * acc[nn][e + x];
+                    dq[x] = dqp + s.dAd[t] * (x ? kv.y : kv.x);
+                    X[t * LQ + j] = (x ? qv.y : qv.x) * dqp;
+                }
+                *reinterpret_cast<__nv_bfloat162*>(a.dq + off) = __floats2bfloat162_rn(dq[0], dq[1]);
+            }
+    }
+    // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u}, then dk, the k parts of X, Y, and W.
+    {
+        float acc[NT][4] = {};
+        if (wide) {
+#pragma unroll
+            for (int nn = 0; nn < NT; ++nn)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int u = 16 * rb + gr + 8 * (e >> 1), j = ch * KH + 8 * nn + 2 * tg + (e & 1);
+                    const float Gu = s.G[u * LQ + j];
+                    float x = 0;
+                    for (int t = u + 1; t < kC; ++t) x += s.A[t * LT + u] * s.Q[t * LQ + j] * exp2f(s.G[t * LQ + j] - Gu);
+                    acc[nn][e] = x;
+                }
+        } else {
+            for (int ii = rb; ii < 4; ++ii) {
+                const float* cs = ii > rb ? s.cib[pair_index(ii, rb)] : nullptr;
+                warp_mma<mma::kSplit3, NT>(
+                    acc, 16 * ii, 16 * ii + 16, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
+                    [&](int k, int c) {
+                        const int j = ch * KH + c;
+                        return s.Q[k * LQ + j] * (cs ? cs[j] : 1.f);
+                    });
+            }
+        }
+#pragma unroll
+        for (int nn = 0; nn < NT; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int u = 16 * rb + gr + 8 * (e >> 1), j0 = ch * KH + 8 * nn + 2 * tg, tt = t0 + u;
+                if (tt >= a.T) {
+                    Y[u * LQ + j0] = Y[u * LQ + j0 + 1] = W[u * LQ + j0] = W[u * LQ + j0 + 1] = 0.f;
+                    continue;
+                }
+                const int64_t off = row(tt) * K + j0;
+                const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
+                const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
+                const float2 kv = fused ? make_float2(-expm1f(gv.x), -expm1f(gv.y))
+                                        : __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
+                float dk[2];
+#pragma unroll
+                for (int x = 0; x < 2; ++x) {
+                    const int j = j0 + x;
+                    const float Gu = s.G[u * LQ + j], kx = x ? kv.y : kv.x;
+                    const float dki = exp2f(s.G[(kC - 1) * LQ + j] - Gu) * dkI[nn][e + x];
+                    const float dks = (wide ? 1.f : exp2f(s.G[16 * rb * LQ + j] - Gu)) * acc[nn][e + x];
+                    dk[x] = dki + dks + s.dAd[u] * (x ? qv.y : qv.x);
+                    X[u * LQ + j] -= kx * dks;
+                    Y[u * LQ + j] = kx * dki;
+                    W[u * LQ + j] = fused ? -expf(x ? gv.y : gv.x) * dk[x] : 0.f;
+                }
+                if (a.dk) *reinterpret_cast<__nv_bfloat162*>(a.dk + off) = __floats2bfloat162_rn(dk[0], dk[1]);
+            }
+    }
+    __syncthreads();
+    // dg: reverse inclusive cumsum of X + exclusive forward cumsum of Y + 2^Gamma R + W, per column.
+    {
+        constexpr int P = kThreads / K, RR = kC / P;
+        const int j = tid % K, p = tid / K;
+        float sx = 0, sy = 0;
+        for (int t = p * RR; t < (p + 1) * RR; ++t) sx += X[t * LQ + j], sy += Y[t * LQ + j];
+        s.part[p * K + j] = sx;
+        s.part[(P + p) * K + j] = sy;
+        __syncthreads();
+        float ax = 0, ey = exp2f(s.G[(kC - 1) * LQ + j]) * s.R[j];
+        for (int pp = 0; pp < P; ++pp) {
+            if (pp > p) ax += s.part[pp * K + j];
+            if (pp < p) ey += s.part[(P + pp) * K + j];
+        }
+        for (int t = p * RR; t < (p + 1) * RR; ++t) {
+            W[t * LQ + j] += ey;
+            ey += Y[t * LQ + j];
+        }
+        for (int t = (p + 1) * RR - 1; t >= p * RR; --t) {
+            ax += X[t * LQ + j];
+            if (t0 + t < a.T) a.dg[row(t0 + t) * K + j] = ax + W[t * LQ + j];
+        }
+    }
+}
+
+template <int K>
+bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
+    const size_t smem = sizeof(BSmem<K>);
+    int dev = 0, optin = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    if (size_t(optin) < smem) return false;
+    static bool configured = false;
+    if (!configured) {
+        HGRN_CUDA_CHECK(
+            cudaFuncSetAttribute(gla_bwd_chunk_kernel<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        configured = true;
+    }
+    gla_bwd_chunk_kernel<K><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B)), kThreads, smem, stream>>>(a);
+    HGRN_LAUNCH_CHECK();
+    return true;
+}
+
+size_t chunk_smem(int64_t K) { return K == 64 ? sizeof(BSmem<64>) : sizeof(BSmem<128>); }
+
+}  // namespace
+
+bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
+                       const GlaGrads& grads, cudaStream_t stream) {
+    auto bf = [](const Tensor& t) { return !t.empty() && t.dtype() == DType::bf16; };
+    const bool fused = in.k.empty();
+    if (!bf(in.q) || !bf(in.v) || !bf(gout.dout) || !bf(grads.dq) || !bf(grads.dv)) return false;
+    if (!fused && !bf(in.k)) return false;
+    if (!grads.dk.empty() && !bf(grads.dk)) return false;
+    if ((d.K != 64 && d.K != 128) || d.V % 64 != 0 || d.T < 1) return false;
+    if (d.T >= (int64_t(1) << 30) || d.H >= 65536 || d.B >= 65536 || d.B * d.H >= 65536) return false;
+    for (const Tensor* t : {&in.q, &in.k, &in.v, &in.g, &gout.dout, &grads.dq, &grads.dk, &grads.dv, &grads.dg})
+        if (!t->empty() && reinterpret_cast<uintptr_t>(t->data()) % 16 != 0) return false;
+    int dev = 0, optin = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    if (size_t(optin) < chunk_smem(d.K)) return false;
+
+    const int N = int((d.T + kC - 1) / kC);
+    const size_t nstate = size_t(d.B * d.H) * size_t(N) * size_t(d.K * d.V);
+    float* scratch = nullptr;
+    HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), 2 * nstate * sizeof(float), stream));
+
+    StateArgs sa{};
+    sa.q = static_cast<const __nv_bfloat16*>(in_of(in.q, "q").p);
+    sa.k = static_cast<const __nv_bfloat16*>(in_of(in.k, "k").p);
+    sa.v = static_cast<const __nv_bfloat16*>(in_of(in.v, "v").p);
+    sa.dout = static_cast<const __nv_bfloat16*>(in_of(gout.dout, "dout").p);
+    sa.g = f32_in(in.g, "g");
+    sa.h0 = f32_in(in.h0, "h0");
+    sa.dht = f32_in(gout.dht, "dht");
+    sa.hbuf = scratch;
+    sa.dbuf = scratch + nstate;
+    sa.dh0 = f32_out(grads.dh0, "dh0");
+    sa.T = int(d.T), sa.H = int(d.H), sa.K = int(d.K), sa.V = int(d.V), sa.N = N;
+    sa.scale = scale;
+    const dim3 sgrid(unsigned((d.K / kSR) * (d.V / kSC)), unsigned(d.B * d.H), 2u);
+    gla_bwd_states_kernel<<<sgrid, kSThreads, 0, stream>>>(sa);
+    HGRN_LAUNCH_CHECK();
+
+    BwdArgs ba{};
+    ba.q = sa.q, ba.k = sa.k, ba.v = sa.v, ba.dout = sa.dout, ba.g = sa.g;
+    ba.hbuf = sa.hbuf, ba.dbuf = sa.dbuf;
+    ba.dq = static_cast<__nv_bfloat16*>(out_of(grads.dq, "dq").p);
+    ba.dk = static_cast<__nv_bfloat16*>(out_of(grads.dk, "dk").p);
+    ba.dv = static_cast<__nv_bfloat16*>(out_of(grads.dv, "dv").p);
+    ba.dg = f32_out(grads.dg, "dg");
+    ba.T = int(d.T), ba.H = int(d.H), ba.V = int(d.V), ba.N = N;
+    ba.scale = scale;
+    const bool ok = d.K == 64 ? launch_chunk<64>(ba, int(d.B), stream) : launch_chunk<128>(ba, int(d.B), stream);
+    HGRN_CUDA_CHECK(cudaFreeAsync(scratch, stream));
+    return ok;  // (ok is true: the shared-memory size was checked above)
+}
+
+}  // namespace hgrn::gla_cuda

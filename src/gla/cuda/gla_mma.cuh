@@ -1,0 +1,64 @@
+// gla_mma.cuh — warp-level TF32 tensor-core products (mma.sync m16n8k8, sm_80 and later) for the chunkwise
+// backward, with the split-TF32 variants that give fp32 accuracy where an output is fp32 (dg, dh0).
+// Fragment layout (PTX ISA, m16n8k8 .tf32): lane = 4 gr + tg;
+//   A (16 x 8): a0 = A[gr][tg], a1 = A[gr + 8][tg], a2 = A[gr][tg + 4], a3 = A[gr + 8][tg + 4]
+//   B (8 x 8):  b0 = B[tg][gr], b1 = B[tg + 4][gr]
+//   C (16 x 8): c0 = C[gr][2 tg], c1 = C[gr][2 tg + 1], c2 = C[gr + 8][2 tg], c3 = C[gr + 8][2 tg + 1]
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace hgrn::gla_cuda::mma {
+
+__device__ __forceinline__ uint32_t tf32(float x) {
+    uint32_t r;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+    return r;
+}
+__device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Precision of one product: one TF32 product of rounded operands (~1e-3 relative), or split products where
+// x = hi + lo (both TF32) so that the result keeps about fp32 accuracy:
+enum Prec {
+    kTF32 = 1,     // operands rounded to TF32
+    kExactA = 2,   // A already exact in TF32 (bf16 data): A (Bhi + Blo)
+    kSplit3 = 3,   // both split: Ahi Bhi + Ahi Blo + Alo Bhi
+    kExactB = 4,   // B exact: (Ahi + Alo) B
+};
+
+// One warp: acc[n] (the 16 x 8 tile n) += sum over k in [k0, k1) of A(r, k) B(k, 8 n + c), r < 16, c < 8.
+// fa(r, k) and fb(k, c) return fp32 values (from shared memory); k0 and k1 are multiples of 8.
+template <int P, int NT, class FA, class FB>
+__device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, const FA& fa, const FB& fb) {
+    const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+#pragma unroll 2
+    for (int k = k0; k < k1; k += 8) {
+        const float x[4] = {fa(gr, k + tg), fa(gr + 8, k + tg), fa(gr, k + tg + 4), fa(gr + 8, k + tg + 4)};
+        uint32_t ah[4], al[4];
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            ah[e] = tf32(x[e]);
+            al[e] = (P == kSplit3 || P == kExactB) ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
+        }
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+            const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
+            const uint32_t bh0 = tf32(y0), bh1 = tf32(y1);
+            if (P == kExactA || P == kSplit3) {  // small terms first
+                mma(acc[n], ah, tf32(y0 - __uint_as_float(bh0)), tf32(y1 - __uint_as_float(bh1)));
+            }
+            if (P == kSplit3 || P == kExactB) mma(acc[n], al, bh0, bh1);
+            mma(acc[n], ah, bh0, bh1);
+        }
+    }
+}
+
+}  // namespace hgrn::gla_cuda::mma
