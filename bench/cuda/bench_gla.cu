@@ -1,7 +1,7 @@
 // bench_gla.cu — GLA CUDA kernels on the shapes of ANCHORS.md, timed with CUDA events (warm-up, median of
 // many, input sets rotated so that the working set exceeds L2), next to the machine's ceilings measured in
 // the same run (cuBLAS bf16 GEMM 8192^3, device-to-device copy). Prints a markdown table.
-//   bench_gla [--reps N] [--quick]
+//   bench_gla [--reps N] [--quick] [--shape I] [--no-step]   (--shape: only row I of the chunk table)
 // Forward: HGRN2 form (k = 1 - exp g on chip), bf16 q/v/o, fp32 g, no h0 / ht. Forward+backward: the same
 // plus dq/dv bf16, dg fp32. Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256.
 // Bytes are the fewest a fused kernel must move (each input read once, each output written once).
@@ -171,10 +171,13 @@ void bench_step(int64_t B, double fla_ms, const Ceil& ceil) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool quick = false;
+    bool quick = false, step = true;
+    int only = -1;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) g_reps = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--quick")) quick = true;
+        else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) only = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--no-step")) step = false;
     }
     try {
         if (cuda_device_count() == 0) {
@@ -190,10 +193,12 @@ int main(int argc, char** argv) {
         const Shape4 shapes[] = {{8, 2048, 16, 128, 0.854, 3.76}, {4, 4096, 16, 128, 0.882, 3.81},
                                  {1, 16384, 16, 128, 1.218, 4.51}, {8, 2048, 32, 64, 0.857, 0},
                                  {8, 2048, 8, 256, 1.001, 0}};
-        for (const auto& s : shapes) {
-            bench_chunk(s, true, c);
+        for (int i = 0; i < int(sizeof(shapes) / sizeof(shapes[0])); ++i) {
+            if (only >= 0 && i != only) continue;
+            bench_chunk(shapes[i], true, c);
             if (quick) break;
         }
+        if (!step) return 0;
         std::printf("\n| step (H=16, K=V=128, fp32 state) | ours | fla | speed-up | effective | %% of copy |\n"
                     "|---|---|---|---|---|---|\n");
         const std::pair<int64_t, double> steps[] = {{1, 0.104}, {16, 0.081}, {64, 0.103}, {256, 0.198}};

@@ -2,7 +2,7 @@
 // (SPEC.md §4.2, docs/gla_math.md §5-§8) in two launches:
 //   1. gla_bwd_states_kernel: the chunk states H_n (before chunk n, forward over the chunks) and the state
 //      gradients D_n (after chunk n, backward over the chunks), both fp32, into scratch; dh0. One block of
-//      2 warps per (32-row x 64-column state tile, sequence x head, direction): the two directions run side
+//      4 warps per (32-row x 64-column state tile, sequence x head, direction): the two directions run side
 //      by side, so T = 16384 with B = 1 still has 256 blocks. The decayed keys/queries are split into two
 //      TF32 halves (v, dout are bf16, exact in TF32), so the states keep fp32 accuracy.
 //   2. gla_bwd_chunk_kernel: one block of 8 warps per (chunk, head, sequence), all chunks in parallel. It
@@ -43,7 +43,7 @@ __device__ __forceinline__ void unpack8(const uint4& u, float* dst) {
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. States H_n and state gradients D_n.
-constexpr int kSR = 32, kSC = 64, kSThreads = 64, kSLX = 40, kSLY = 72;
+constexpr int kSR = 32, kSC = 64, kSThreads = 128, kSLX = 40, kSLY = 72;
 
 struct StateArgs {
     const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused 1 - exp(g)
@@ -57,44 +57,46 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
     __shared__ __align__(16) float X[kC * kSLX];   // k (H) or q (D), then the decayed x~
     __shared__ __align__(16) float Gs[kC * kSLX];  // cumsum of g (log2 units)
     __shared__ __align__(16) float Y[kC * kSLY];   // v (H) or dout (D)
-    __shared__ float dec[kSR];
+    __shared__ float dec[kSR], part[4][kSR];
     const bool dmode = blockIdx.z == 1;
     const int nct = a.V / kSC;
     const int c0 = (blockIdx.x % nct) * kSC, r0 = (blockIdx.x / nct) * kSR;
     const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
     const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
+    const int wr = 16 * (w & 1), wc = 32 * (w >> 1);  // warp tile: rows wr.., columns wc.. of the 32 x 64 tile
     const __nv_bfloat16* xp = dmode ? a.q : a.k;
     const __nv_bfloat16* yp = dmode ? a.dout : a.v;
     const float* init = dmode ? a.dht : a.h0;
     float* buf = dmode ? a.dbuf : a.hbuf;
     const int64_t sbase = int64_t(bh) * a.K * a.V;
-    float S[8][4];
+    float S[4][4];
 #pragma unroll
-    for (int n = 0; n < 8; ++n)
+    for (int n = 0; n < 4; ++n)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            const int j = r0 + 16 * w + gr + 8 * (e >> 1), c = c0 + 8 * n + 2 * tg + (e & 1);
+            const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * n + 2 * tg + (e & 1);
             S[n][e] = init ? init[sbase + int64_t(j) * a.V + c] : 0.f;
         }
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
-    uint4 rx[4], ry[8];
-    float4 rg[8];
+    constexpr int NX = kC * kSR / 8 / kSThreads, NG = kC * kSR / 4 / kSThreads, NY = kC * kSC / 8 / kSThreads;
+    uint4 rx[NX], ry[NY];
+    float4 rg[NG];
     const uint4 z4 = make_uint4(0, 0, 0, 0);
     auto issue = [&](int n) {
         const int t0 = n * kC;
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
+        for (int i = 0; i < NX; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4), tt = t0 + t;
             rx[i] = (tt < a.T && xp) ? __ldg(reinterpret_cast<const uint4*>(xp + row(tt) * a.K + r0 + j)) : z4;
         }
 #pragma unroll
-        for (int i = 0; i < 8; ++i) {
+        for (int i = 0; i < NG; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8), tt = t0 + t;
             rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * a.K + r0 + j))
                              : make_float4(0, 0, 0, 0);
         }
 #pragma unroll
-        for (int i = 0; i < 8; ++i) {
+        for (int i = 0; i < NY; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
             ry[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(yp + row(tt) * a.V + c0 + c)) : z4;
         }
@@ -103,12 +105,12 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
     for (int it = 0; it < a.N; ++it) {
         const int n = dmode ? a.N - 1 - it : it;
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
+        for (int i = 0; i < NX; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4);
             if (xp) unpack8(rx[i], X + t * kSLX + j);
         }
 #pragma unroll
-        for (int i = 0; i < 8; ++i) {
+        for (int i = 0; i < NG; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8);
             const float gv[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
 #pragma unroll
@@ -118,21 +120,25 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
             }
         }
 #pragma unroll
-        for (int i = 0; i < 8; ++i) {
+        for (int i = 0; i < NY; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 8, c = 8 * (idx % 8);
             unpack8(ry[i], Y + t * kSLY + c);
         }
         if (it + 1 < a.N) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
         __syncthreads();
-        {  // inclusive cumsum over the 64 rows: 32 columns x 2 halves
+        {  // inclusive cumsum over the 64 rows: 32 columns x 4 parts of 16 rows, scanned in registers
             const int j = tid % kSR, p = tid / kSR;
-            float acc = 0;
-            for (int t = p * 32; t < p * 32 + 32; ++t) Gs[t * kSLX + j] = acc += Gs[t * kSLX + j];
+            float x[16];
+#pragma unroll
+            for (int i = 0; i < 16; ++i) x[i] = Gs[(16 * p + i) * kSLX + j];
+#pragma unroll
+            for (int i = 1; i < 16; ++i) x[i] += x[i - 1];
+            part[p][j] = x[15];
             __syncthreads();
-            if (p == 1) {
-                const float off = Gs[31 * kSLX + j];
-                for (int t = 32; t < 64; ++t) Gs[t * kSLX + j] += off;
-            }
+            float off = 0;
+            for (int pp = 0; pp < p; ++pp) off += part[pp][j];
+#pragma unroll
+            for (int i = 0; i < 16; ++i) Gs[(16 * p + i) * kSLX + j] = x[i] + off;
             __syncthreads();
         }
         for (int idx = tid; idx < kC * kSR; idx += kSThreads) {
@@ -144,27 +150,27 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
         __syncthreads();
         float* dst = buf + (int64_t(bh) * a.N + n) * a.K * a.V;
 #pragma unroll
-        for (int nn = 0; nn < 8; ++nn)
+        for (int nn = 0; nn < 4; ++nn)
 #pragma unroll
             for (int e = 0; e < 4; e += 2) {
-                const int j = r0 + 16 * w + gr + 8 * (e >> 1), c = c0 + 8 * nn + 2 * tg;
+                const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * nn + 2 * tg;
                 *reinterpret_cast<float2*>(dst + int64_t(j) * a.V + c) = make_float2(S[nn][e], S[nn][e + 1]);
             }
-        const float d0 = dec[16 * w + gr], d1 = dec[16 * w + gr + 8];
+        const float d0 = dec[wr + gr], d1 = dec[wr + gr + 8];
 #pragma unroll
-        for (int nn = 0; nn < 8; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
+        for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
         // S += x~^T y: A(j, t) = x~[t][j] (split), B(t, c) = y[t][c] (bf16, exact).
-        warp_mma<mma::kExactB, 8>(
-            S, 0, kC, [&](int r, int k) { return X[k * kSLX + 16 * w + r]; },
-            [&](int k, int c) { return Y[k * kSLY + c]; });
+        warp_mma<mma::kExactB, 4>(
+            S, 0, kC, [&](int r, int k) { return X[k * kSLX + wr + r]; },
+            [&](int k, int c) { return Y[k * kSLY + wc + c]; });
         __syncthreads();
     }
     if (dmode && a.dh0)
 #pragma unroll
-        for (int nn = 0; nn < 8; ++nn)
+        for (int nn = 0; nn < 4; ++nn)
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-                const int j = r0 + 16 * w + gr + 8 * (e >> 1), c = c0 + 8 * nn + 2 * tg + (e & 1);
+                const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * nn + 2 * tg + (e & 1);
                 a.dh0[sbase + int64_t(j) * a.V + c] = S[nn][e];
             }
 }
@@ -249,17 +255,20 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         }
     }
     __syncthreads();
-    {  // inclusive cumsum of G over the 64 rows, per column; P parts of R rows
+    {  // inclusive cumsum of G over the 64 rows, per column; P parts of R rows, each scanned in registers
         constexpr int P = kThreads / K, R = kC / P;
         const int j = tid % K, p = tid / K;
-        float acc = 0;
-        for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * LQ + j] = acc += s.G[t * LQ + j];
+        float x[R];
+#pragma unroll
+        for (int i = 0; i < R; ++i) x[i] = s.G[(p * R + i) * LQ + j];
+#pragma unroll
+        for (int i = 1; i < R; ++i) x[i] += x[i - 1];
+        s.part[p * K + j] = x[R - 1];
         __syncthreads();
         float off = 0;
-        for (int pp = 0; pp < p; ++pp) off += s.G[((pp + 1) * R - 1) * LQ + j];
-        __syncthreads();
-        if (p > 0)
-            for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * LQ + j] += off;
+        for (int pp = 0; pp < p; ++pp) off += s.part[pp * K + j];
+#pragma unroll
+        for (int i = 0; i < R; ++i) s.G[(p * R + i) * LQ + j] = x[i] + off;
         __syncthreads();
     }
     bool wide_local = false;

@@ -118,20 +118,24 @@ __device__ void load_chunk(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, i
     }
 }
 
-// In-place inclusive cumsum of G over the 64 rows, per column; threads split each column into parts.
+// In-place inclusive cumsum of G over the 64 rows, per column; threads split each column into parts, each
+// scanned in registers (the part totals pass through s.A, which is free until the scores are formed).
 template <int K>
 __device__ void cumsum(Smem<K>& s) {
     using S = Smem<K>;
     constexpr int P = kThreads / K, R = kC / P;
     const int j = threadIdx.x % K, p = threadIdx.x / K;
-    float acc = 0;
-    for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * S::LQ + j] = acc += s.G[t * S::LQ + j];
+    float x[R];
+#pragma unroll
+    for (int i = 0; i < R; ++i) x[i] = s.G[(p * R + i) * S::LQ + j];
+#pragma unroll
+    for (int i = 1; i < R; ++i) x[i] += x[i - 1];
+    s.A[p * K + j] = x[R - 1];
     __syncthreads();
     float off = 0;
-    for (int pp = 0; pp < p; ++pp) off += s.G[((pp + 1) * R - 1) * S::LQ + j];
-    __syncthreads();
-    if (p > 0)
-        for (int t = p * R; t < (p + 1) * R; ++t) s.G[t * S::LQ + j] += off;
+    for (int pp = 0; pp < p; ++pp) off += s.A[pp * K + j];
+#pragma unroll
+    for (int i = 0; i < R; ++i) s.G[(p * R + i) * S::LQ + j] = x[i] + off;
     __syncthreads();
 }
 

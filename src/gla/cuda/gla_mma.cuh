@@ -39,19 +39,20 @@ enum Prec {
 template <int P, int NT, class FA, class FB>
 __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, const FA& fa, const FB& fb) {
     const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
-#pragma unroll 2
+#pragma unroll 1
     for (int k = k0; k < k1; k += 8) {
         const float x[4] = {fa(gr, k + tg), fa(gr + 8, k + tg), fa(gr, k + tg + 4), fa(gr + 8, k + tg + 4)};
         uint32_t ah[4], al[4];
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            ah[e] = tf32(x[e]);
+            ah[e] = P == kExactA ? __float_as_uint(x[e]) : tf32(x[e]);  // exact: the bits are already TF32
             al[e] = (P == kSplit3 || P == kExactB) ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
         }
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
-            const uint32_t bh0 = tf32(y0), bh1 = tf32(y1);
+            const uint32_t bh0 = P == kExactB ? __float_as_uint(y0) : tf32(y0);
+            const uint32_t bh1 = P == kExactB ? __float_as_uint(y1) : tf32(y1);
             if (P == kExactA || P == kSplit3) {  // small terms first
                 mma(acc[n], ah, tf32(y0 - __uint_as_float(bh0)), tf32(y1 - __uint_as_float(bh1)));
             }
