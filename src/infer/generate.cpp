@@ -57,6 +57,14 @@ void prefill(LanguageModel& m, const std::vector<std::vector<int64_t>>& prompts,
         copy(acts.logits.view().slice0(b, b + 1).reshape({c, V}).slice0(c - 1, c), host.slice0(b, b + 1));
 }
 
+// Gives a stream decoder the prompt's last token as context, so that the first new token decodes as it does
+// after the prompt (SentencePiece drops the leading space of a decode's first piece). A last token that
+// decodes to nothing (bos) or ends inside a character (byte tokens) would be held and leak into the new text:
+// then no context.
+void prime_stream(StreamDecoder& stream, const std::vector<int64_t>& prompt_ids) {
+    if (stream.push(prompt_ids.back()).empty()) stream.reset();
+}
+
 bool is_stop(const Tokenizer& tok, const GenerateOptions& o, int64_t id) {
     if (o.stop_at_eos && tok.eos_id() >= 0 && id == tok.eos_id()) return true;
     return std::find(o.stop_ids.begin(), o.stop_ids.end(), id) != o.stop_ids.end();
@@ -75,6 +83,7 @@ int64_t decode(LanguageModel& m, const Tokenizer& tok, const GenerateOptions& o,
         so.seed += uint64_t(b);
         samplers.emplace_back(so);
         streams.emplace_back(tok);
+        prime_stream(streams.back(), res[size_t(b)].prompt_ids);
         history[size_t(b)].reserve(res[size_t(b)].prompt_ids.size() + size_t(o.max_new_tokens));
         history[size_t(b)].assign(res[size_t(b)].prompt_ids.begin(), res[size_t(b)].prompt_ids.end());
     }

@@ -30,7 +30,8 @@ struct GenerateOptions {
 struct GenerateResult {
     std::vector<int64_t> prompt_ids;  // as fed to the model (bos included)
     std::vector<int64_t> new_ids;     // generated, the stop token included when one ended the sequence
-    std::string text;                 // the generated text without the stop token: what was streamed
+    std::string text;                 // the text of new_ids less the stop token, decoded after the prompt's
+                                      // last token (so a leading space survives): what was streamed
     bool stopped = false;             // ended by eos or a stop id (else by max_new_tokens)
     int64_t decode_steps = 0;         // lm_step calls (the batch's, for generate_batch)
     double prefill_seconds = 0;       // chunkwise pass over the prompt (the batch's)

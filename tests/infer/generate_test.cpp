@@ -1,11 +1,15 @@
 // generate_test.cpp — generation on small random models with the byte tokenizer (vocab 258, <s> 256, </s> 257):
 // greedy generation (chunkwise prefill, then recurrent lm_step) equals the argmax continuation computed by
 // re-running lm_forward over the whole growing sequence (HGRN2 and HGRN1, prefill in one chunk or many); the
-// streamed text is the final text; max tokens, eos and stop ids end a sequence; a batch row equals that prompt
+// streamed text is the final text (with SentencePiece: as it continues the prompt, leading space kept); max tokens, eos and stop ids end a sequence; a batch row equals that prompt
 // alone; bad inputs are clear errors.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -232,4 +236,55 @@ TEST(Generate, BadInputsAreClearErrors) {
     bad = greedy(3);
     bad.prefill_chunk = 0;
     EXPECT_THROW(generate(m, *tok, "x", bad), Error);
+}
+
+TEST(Generate, SentencePieceTextContinuesThePrompt) {
+    // A small SentencePiece model trained here; its decode drops the leading space of a decode's first piece,
+    // so the new text must be decoded after the prompt's last token.
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("hgrn2_generate_sp_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    {
+        std::ofstream out(dir / "corpus.txt");
+        const char* words[] = {"the", "gate", "state", "model", "learns", "and", "forgets", "a", "token", "of"};
+        Rng rng(5);
+        for (int line = 0; line < 300; ++line) {
+            for (int k = 0; k < 10; ++k) out << (k ? " " : "") << words[rng.below(10)];
+            out << ".\n";
+        }
+    }
+    SentencePieceTrainOptions opt;
+    opt.num_threads = 1;
+    const auto tok = load_tokenizer(train_sentencepiece_bpe({dir / "corpus.txt"}, 300, dir / "tok", opt));
+    fs::remove_all(dir);
+    // The new text is the text past the prompt's, for a random model and sampling...
+    LanguageModel m = small_model(MixerKind::hgrn2, 13, tok->vocab_size());
+    const auto check = [&](const GenerateOptions& o) {
+        std::string streamed;
+        const GenerateResult r = generate(m, *tok, "the model", o, [&](std::string_view t) { streamed += t; });
+        std::vector<int64_t> all = r.prompt_ids;
+        all.insert(all.end(), r.new_ids.begin(), r.new_ids.end());
+        const std::string before = tok->decode(r.prompt_ids), whole = tok->decode(all);
+        EXPECT_EQ(whole.substr(0, before.size()), before);
+        EXPECT_EQ(r.text, whole.substr(before.size())) << "seed " << o.sampler.seed;
+        EXPECT_EQ(streamed, r.text) << "seed " << o.sampler.seed;
+        return r.text;
+    };
+    GenerateOptions o;
+    o.max_new_tokens = 12;
+    o.stop_at_eos = false;
+    for (o.sampler.seed = 0; o.sampler.seed < 5; ++o.sampler.seed) check(o);
+    // ...and for a model made to write only "▁the" and "▁model": logits ±c·xn[0] for those two ids, 0 for the
+    // others, so one of them wins every step and the new text starts with a space.
+    const std::vector<int64_t> words = tok->encode("the model");
+    ASSERT_EQ(words.size(), 2u);
+    for (int64_t id : words) ASSERT_EQ(tok->id_to_piece(id).rfind("\xE2\x96\x81", 0), 0u) << tok->id_to_piece(id);
+    const int64_t D = m.dims.D;
+    float* head = m.p.lm_head.ptr<float>();
+    std::fill(head, head + m.dims.vocab * D, 0.f);
+    head[words[0] * D] = 10.f, head[words[1] * D] = -10.f;
+    o.sampler.temperature = 0;
+    const std::string text = check(o);
+    EXPECT_EQ(text.substr(0, 1), " ") << text;
+    EXPECT_EQ(text.find("  "), std::string::npos) << text;  // one space between words
 }
