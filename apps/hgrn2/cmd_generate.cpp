@@ -2,8 +2,9 @@
 // processes the prompt in chunk mode, then decodes recurrently (a constant-size state per sequence), streaming
 // the text to stdout as it is produced. A summary (prompt tokens, new tokens, prefill ms, decode tokens/s,
 // state bytes) goes to stderr, so stdout holds the text alone.
-#include <cstdio>
 #include <fmt/core.h>
+
+#include <cstdio>
 
 #include "commands.h"
 #include "infer/generate.h"
@@ -25,8 +26,8 @@ void print_summary(const GenerateResult& r, int64_t state_bytes) {
                  "\n[generate] prompt %lld tokens | %lld new tokens (%s) | prefill %.1f ms (%.0f tok/s) | "
                  "decode %.1f tok/s | state %.2f MiB per sequence\n",
                  static_cast<long long>(r.prompt_tokens()), static_cast<long long>(r.new_tokens()),
-                 r.stopped ? "stopped at eos/stop id" : "max tokens", prefill_ms, prefill_tps,
-                 r.decode_tokens_per_s(), double(state_bytes) / 1048576.0);
+                 r.stopped ? "stopped at eos/stop id" : "max tokens", prefill_ms, prefill_tps, r.decode_tokens_per_s(),
+                 double(state_bytes) / 1048576.0);
 }
 
 int run_generate(GenerateCli c) {
@@ -56,16 +57,19 @@ int run_generate(GenerateCli c) {
 }  // namespace
 
 void add_generate(CLI::App& app, Registry& reg) {
-    auto* sub = app.add_subcommand("generate", "Generate text from a prompt: chunkwise prefill, then recurrent decoding");
+    auto* sub =
+        app.add_subcommand("generate", "Generate text from a prompt: chunkwise prefill, then recurrent decoding");
     auto c = std::make_shared<GenerateCli>();
     c->gen.sampler = {.temperature = 0.8, .top_k = 0, .top_p = 0.95, .repetition_penalty = 1.0, .seed = 0};
     sub->add_option("--model", c->model, "Model folder (config.json + model.safetensors)")->required();
     sub->add_option("--tokenizer", c->tokenizer,
                     "Tokenizer: a tokenizer.json, a tokenizer.model, a folder holding one, or \"bytes\" "
                     "(default: the model folder)");
-    sub->add_option("--prompt", c->prompt, "The text to continue (empty: start from the bos token)")->capture_default_str();
+    sub->add_option("--prompt", c->prompt, "The text to continue (empty: start from the bos token)")
+        ->capture_default_str();
     sub->add_option("--max-tokens", c->gen.max_new_tokens, "New tokens at most")->capture_default_str();
-    sub->add_option("--temperature", c->gen.sampler.temperature, "Softmax temperature; 0 = greedy")->capture_default_str();
+    sub->add_option("--temperature", c->gen.sampler.temperature, "Softmax temperature; 0 = greedy")
+        ->capture_default_str();
     sub->add_option("--top-k", c->gen.sampler.top_k, "Keep the K most likely tokens; 0 = off")->capture_default_str();
     sub->add_option("--top-p", c->gen.sampler.top_p, "Keep the smallest set with probability >= P; 1 = off")
         ->capture_default_str();

@@ -7,6 +7,7 @@
 // Non-finite values (written as null) are left out. Errors: a missing or empty metrics file, a malformed line
 // (named by number; a cut-off last line from an interrupted run is skipped with a note), gnuplot missing or
 // failing, no image produced.
+#include <fmt/core.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +17,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/core.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -118,7 +118,8 @@ std::string quoted(const std::string& s) {
 
 std::string gnuplot_script(const RunMetrics& m, const fs::path& dir, const fs::path& out, bool eval_has_acc) {
     const bool acc = !m.eval_accuracy.empty();
-    const std::string train = quoted((dir / "plot_train.dat").string()), eval = quoted((dir / "plot_eval.dat").string());
+    const std::string train = quoted((dir / "plot_train.dat").string()),
+                      eval = quoted((dir / "plot_eval.dat").string());
     std::ostringstream s;
     s << "# plot.gp — written by `hgrn2 plot`; run `gnuplot plot.gp` to redraw.\n"
       << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
@@ -129,18 +130,22 @@ std::string gnuplot_script(const RunMetrics& m, const fs::path& dir, const fs::p
       << "set output " << quoted(out.string()) << "\n"
       << "set grid\nset key top right\nset xlabel 'step'\n"
       << "set xrange [" << first_step(m) << ":" << last_step(m) << "]\n";  // both panels on one step axis
-    if (acc) s << "set multiplot layout 1,2 title " << quoted(dir.filename().string()) << " noenhanced\n";
-    else s << "set title " << quoted(dir.filename().string()) << " noenhanced\n";
+    if (acc)
+        s << "set multiplot layout 1,2 title " << quoted(dir.filename().string()) << " noenhanced\n";
+    else
+        s << "set title " << quoted(dir.filename().string()) << " noenhanced\n";
     s << "set ylabel 'loss'\nplot ";
     std::vector<std::string> parts;
-    if (!m.train_loss.empty()) parts.push_back(train + " using 1:2 with lines lw 1.5 lc rgb '#1f77b4' title 'train loss'");
+    if (!m.train_loss.empty())
+        parts.push_back(train + " using 1:2 with lines lw 1.5 lc rgb '#1f77b4' title 'train loss'");
     if (!m.eval_loss.empty())
         parts.push_back(eval + " using 1:2 with linespoints pt 7 ps 0.8 lw 2 lc rgb '#d62728' title 'eval loss'");
     for (size_t i = 0; i < parts.size(); ++i) s << (i ? ", \\\n     " : "") << parts[i];
     s << "\n";
     if (acc) {
         s << "unset title\nset ylabel 'accuracy'\nset key bottom right\n"
-          << "plot " << (eval_has_acc ? eval + " using 1:3" : quoted((dir / "plot_accuracy.dat").string()) + " using 1:2")
+          << "plot "
+          << (eval_has_acc ? eval + " using 1:3" : quoted((dir / "plot_accuracy.dat").string()) + " using 1:2")
           << " with linespoints pt 7 ps 0.8 lw 2 lc rgb '#2ca02c' title 'eval accuracy'\n"
           << "unset multiplot\n";
     }
@@ -175,8 +180,9 @@ int run_plot(const fs::path& dir, fs::path out) {
     HGRN_CHECK(fs::is_directory(dir), "run folder ", dir.string(), " does not exist");
     const RunMetrics m = read_metrics(dir / "metrics.jsonl");
     const std::string gnuplot = find_program("gnuplot");
-    HGRN_CHECK(!gnuplot.empty(), "gnuplot is not installed (on Debian/Ubuntu: apt-get install gnuplot-nox; "
-                                 "scripts/setup.sh installs it)");
+    HGRN_CHECK(!gnuplot.empty(),
+               "gnuplot is not installed (on Debian/Ubuntu: apt-get install gnuplot-nox; "
+               "scripts/setup.sh installs it)");
     if (out.empty()) out = dir / "curves.png";
     // The eval file holds accuracy in column 3 when both series come from the same evaluations (the trainer's
     // case); otherwise accuracy gets its own file.
@@ -197,8 +203,8 @@ int run_plot(const fs::path& dir, fs::path out) {
     const int rc = run_gnuplot(gnuplot, script);
     HGRN_CHECK(rc == 0, "gnuplot failed (exit status ", rc, ") on ", script.string());
     HGRN_CHECK(fs::exists(out) && fs::file_size(out) > 0, "gnuplot wrote no image to ", out.string());
-    fmt::print("wrote {} ({} train points, {} evaluations{})\n", out.string(), m.train_loss.size(),
-               m.eval_loss.size(), m.eval_accuracy.empty() ? "" : ", with accuracy");
+    fmt::print("wrote {} ({} train points, {} evaluations{})\n", out.string(), m.train_loss.size(), m.eval_loss.size(),
+               m.eval_accuracy.empty() ? "" : ", with accuracy");
     return 0;
 }
 

@@ -17,8 +17,8 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-void check_generate_inputs(const LanguageModel& m, const Tokenizer& tok, const std::vector<std::vector<int64_t>>& prompts,
-                           const GenerateOptions& o) {
+void check_generate_inputs(const LanguageModel& m, const Tokenizer& tok,
+                           const std::vector<std::vector<int64_t>>& prompts, const GenerateOptions& o) {
     check_sampler_options(o.sampler);
     HGRN_CHECK(o.max_new_tokens >= 0, "generate: max_new_tokens must be >= 0, got ", o.max_new_tokens);
     HGRN_CHECK(o.prefill_chunk > 0, "generate: prefill_chunk must be > 0, got ", o.prefill_chunk);
@@ -33,9 +33,9 @@ void check_generate_inputs(const LanguageModel& m, const Tokenizer& tok, const s
         HGRN_CHECK(prompts[b].size() == T, "generate: a batch needs prompts of equal token length: prompt 0 has ", T,
                    " tokens, prompt ", b, " has ", prompts[b].size());
         for (const int64_t id : prompts[b])
-            HGRN_CHECK(id >= 0 && id < d.vocab, "generate: prompt token id ", id, " is outside the model's vocabulary of ",
-                       d.vocab, " (the tokenizer ", tok.source(), " has ", tok.vocab_size(),
-                       " ids: tokenizer and model do not match)");
+            HGRN_CHECK(id >= 0 && id < d.vocab, "generate: prompt token id ", id,
+                       " is outside the model's vocabulary of ", d.vocab, " (the tokenizer ", tok.source(), " has ",
+                       tok.vocab_size(), " ids: tokenizer and model do not match)");
     }
 }
 
@@ -49,8 +49,7 @@ void prefill(LanguageModel& m, const std::vector<std::vector<int64_t>>& prompts,
     for (int64_t t0 = 0; t0 < T; t0 += c) {
         c = std::min(chunk, T - t0);
         if (ids.empty() || ids.shape()[1] != c) ids = Buffer(DType::i64, {B, c});
-        for (int64_t b = 0; b < B; ++b)
-            std::copy_n(prompts[size_t(b)].begin() + t0, c, ids.ptr<int64_t>() + b * c);
+        for (int64_t b = 0; b < B; ++b) std::copy_n(prompts[size_t(b)].begin() + t0, c, ids.ptr<int64_t>() + b * c);
         lm_forward(m, LmBatch{ids.view(), Tensor(), Tensor()}, acts, &state);
     }
     for (int64_t b = 0; b < B; ++b)

@@ -19,12 +19,12 @@
 namespace hgrn {
 
 struct GenerateOptions {
-    int64_t max_new_tokens = 128;  // >= 0
-    SamplerOptions sampler;        // row b of a batch samples with seed sampler.seed + b
-    bool add_bos = true;           // prepend the tokenizer's bos id when it has one
-    bool stop_at_eos = true;       // stop a sequence when it samples the tokenizer's eos id
-    std::vector<int64_t> stop_ids; // further ids that stop a sequence (any id; ids never drawn are harmless)
-    int64_t prefill_chunk = 512;   // prompt tokens per lm_forward call: bounds the (B, chunk, vocab) logits
+    int64_t max_new_tokens = 128;   // >= 0
+    SamplerOptions sampler;         // row b of a batch samples with seed sampler.seed + b
+    bool add_bos = true;            // prepend the tokenizer's bos id when it has one
+    bool stop_at_eos = true;        // stop a sequence when it samples the tokenizer's eos id
+    std::vector<int64_t> stop_ids;  // further ids that stop a sequence (any id; ids never drawn are harmless)
+    int64_t prefill_chunk = 512;    // prompt tokens per lm_forward call: bounds the (B, chunk, vocab) logits
 };
 
 struct GenerateResult {

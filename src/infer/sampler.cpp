@@ -19,9 +19,7 @@ void check_sampler_options(const SamplerOptions& o) {
                "sampler: repetition_penalty must be > 0 (1 = off), got ", o.repetition_penalty);
 }
 
-Sampler::Sampler(const SamplerOptions& options) : opt_(options), rng_(options.seed) {
-    check_sampler_options(opt_);
-}
+Sampler::Sampler(const SamplerOptions& options) : opt_(options), rng_(options.seed) { check_sampler_options(opt_); }
 
 void Sampler::apply_penalty(int64_t vocab, std::span<const int64_t> history) {
     if (opt_.repetition_penalty == 1.0 || history.empty()) return;
@@ -49,8 +47,10 @@ int64_t Sampler::select_candidates(int64_t vocab, float zmax) {
     const bool nucleus = opt_.top_p < 1.0;
     if (opt_.top_k > 0 && opt_.top_k < vocab) {
         n = opt_.top_k;
-        if (nucleus) std::partial_sort(order_.begin(), order_.begin() + n, order_.end(), higher);
-        else std::nth_element(order_.begin(), order_.begin() + n - 1, order_.end(), higher);
+        if (nucleus)
+            std::partial_sort(order_.begin(), order_.begin() + n, order_.end(), higher);
+        else
+            std::nth_element(order_.begin(), order_.begin() + n - 1, order_.end(), higher);
     } else if (nucleus) {
         std::sort(order_.begin(), order_.end(), higher);
     }

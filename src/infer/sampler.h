@@ -45,10 +45,10 @@ class Sampler {
 
     SamplerOptions opt_;
     Rng rng_;
-    std::vector<float> z_;         // (vocab) logits after the penalty
-    std::vector<int64_t> order_;   // (vocab) candidate ids
-    std::vector<double> prob_;     // (vocab) unnormalised probabilities of order_[i]
-    std::vector<uint32_t> mark_;   // (vocab) stamp_ when the id was already penalised in this call
+    std::vector<float> z_;        // (vocab) logits after the penalty
+    std::vector<int64_t> order_;  // (vocab) candidate ids
+    std::vector<double> prob_;    // (vocab) unnormalised probabilities of order_[i]
+    std::vector<uint32_t> mark_;  // (vocab) stamp_ when the id was already penalised in this call
     uint32_t stamp_ = 0;
 };
 

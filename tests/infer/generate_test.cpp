@@ -1,10 +1,11 @@
 // generate_test.cpp — generation on small random models with the byte tokenizer (vocab 258, <s> 256, </s> 257):
 // greedy generation (chunkwise prefill, then recurrent lm_step) equals the argmax continuation computed by
 // re-running lm_forward over the whole growing sequence (HGRN2 and HGRN1, prefill in one chunk or many); the
-// streamed text is the final text (with SentencePiece: as it continues the prompt, leading space kept); max tokens, eos and stop ids end a sequence; a batch row equals that prompt
-// alone; bad inputs are clear errors.
-#include <gtest/gtest.h>
+// streamed text is the final text (with SentencePiece: as it continues the prompt, leading space kept); max tokens, eos
+// and stop ids end a sequence; a batch row equals that prompt alone; bad inputs are clear errors.
+#include "infer/generate.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,6 @@
 #include <vector>
 
 #include "core/check.h"
-#include "infer/generate.h"
 
 using namespace hgrn;
 
@@ -24,8 +24,10 @@ LmDims small_dims(MixerKind kind, int64_t vocab = 258) {
     LmDims d;
     d.kind = kind;
     d.vocab = vocab, d.D = 32, d.L = 2, d.mlp_size = 48, d.conv = 4;
-    if (kind == MixerKind::hgrn2) d.H = 4, d.K = 8, d.V = 8;
-    else d.E = 32;
+    if (kind == MixerKind::hgrn2)
+        d.H = 4, d.K = 8, d.V = 8;
+    else
+        d.E = 32;
     return d;
 }
 
@@ -181,7 +183,8 @@ TEST(Generate, BatchRowsEqualSinglePrompts) {
     std::vector<std::vector<int64_t>> ids;
     for (const auto& p : prompts) ids.push_back(generate_prompt_ids(*tok, p, o));
     std::vector<std::string> streamed(prompts.size());
-    const auto batch = generate_batch(m, *tok, ids, o, [&](int64_t b, std::string_view t) { streamed[size_t(b)] += t; });
+    const auto batch =
+        generate_batch(m, *tok, ids, o, [&](int64_t b, std::string_view t) { streamed[size_t(b)] += t; });
     ASSERT_EQ(batch.size(), prompts.size());
     for (size_t b = 0; b < prompts.size(); ++b) {
         GenerateOptions ob = o;

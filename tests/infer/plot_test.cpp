@@ -26,8 +26,8 @@ bool have_gnuplot() { return std::system("gnuplot --version > /dev/null 2>&1") =
 // Runs `hgrn2 plot <dir>`; returns the exit status, stderr in *err.
 int run_plot(const fs::path& dir, std::string* err) {
     const fs::path log = dir / "plot_stderr.txt";
-    const std::string cmd = "'" + hgrn2_program().string() + "' plot '" + dir.string() + "' > /dev/null 2> '" +
-                            log.string() + "'";
+    const std::string cmd =
+        "'" + hgrn2_program().string() + "' plot '" + dir.string() + "' > /dev/null 2> '" + log.string() + "'";
     const int rc = std::system(cmd.c_str());
     std::ifstream in(log);
     err->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -2,6 +2,8 @@
 // expected distributions (empirical frequencies over many draws within 5 standard errors); the repetition
 // penalty (CTRL: positive divided, negative multiplied, once per distinct token) changes the greedy choice;
 // a seed fixes the sequence; invalid options and logits are clear errors.
+#include "infer/sampler.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 
 #include "core/check.h"
 #include "core/rng.h"
-#include "infer/sampler.h"
 
 using namespace hgrn;
 
