@@ -2,6 +2,8 @@
 // piece in docs/model_math.md). Backward walks the layers in reverse with one residual-gradient buffer dr.
 #include "model/lm.h"
 
+#include <cstring>
+
 #include "model/workspace.h"
 #include "ops/cross_entropy/cross_entropy.h"
 #include "ops/embedding/embedding.h"
@@ -127,7 +129,25 @@ void embed_inputs_backward(LanguageModel& m, const LmBatch& batch, LmActs& acts,
 }
 
 // LM head: logits (B, T, vocab), mean next-token CE. Classifier: logits (B, C) from the mean over T.
-double head_forward(LanguageModel& m, const LmBatch& batch, LmActs& acts) {
+// counted_rows_only: gathers the rows of xn whose target is counted into acts.xsel / acts.tsel.
+void gather_counted_rows(const LmDims& d, const Tensor& targets, LmActs& acts) {
+    const int64_t N = acts.B * acts.T;
+    const int64_t* t = targets.ptr<int64_t>();
+    acts.rows.clear();
+    for (int64_t i = 0; i < N; ++i)
+        if (t[i] != kIgnoreIndex) acts.rows.push_back(i);
+    const int64_t n = std::max<int64_t>(int64_t(acts.rows.size()), 1);
+    const Tensor xs = ensure(acts.xsel, acts.xn.dtype(), {n, d.D}), ts = ensure(acts.tsel, DType::i64, {n});
+    const size_t row_bytes = size_t(d.D) * dtype_size(xs.dtype());
+    const char* src = static_cast<const char*>(acts.xn.view().data());
+    for (size_t r = 0; r < acts.rows.size(); ++r) {
+        std::memcpy(static_cast<char*>(xs.data()) + r * row_bytes, src + size_t(acts.rows[r]) * row_bytes, row_bytes);
+        ts.ptr<int64_t>()[r] = t[acts.rows[r]];
+    }
+    if (acts.rows.empty()) ts.ptr<int64_t>()[0] = kIgnoreIndex;  // one ignored row: loss 0, gradient 0
+}
+
+double head_forward(LanguageModel& m, const LmBatch& batch, LmActs& acts, bool counted_rows_only) {
     const LmDims& d = m.dims;
     const DType dt = m.params.dtype();
     const int64_t B = acts.B, T = acts.T;
@@ -139,6 +159,14 @@ double head_forward(LanguageModel& m, const LmBatch& batch, LmActs& acts) {
         if (batch.targets.empty()) return 0.0;
         HGRN_CHECK(batch.targets.numel() == B, "classification targets must be (B) = ", B, ", got ", batch.targets.describe());
         return cross_entropy_forward(logits, batch.targets.reshape({B})).loss;
+    }
+    acts.gathered = counted_rows_only && !batch.targets.empty();
+    if (acts.gathered) {
+        HGRN_CHECK(batch.targets.numel() == B * T, "LM targets must be (B, T), got ", batch.targets.describe());
+        gather_counted_rows(d, batch.targets, acts);
+        const Tensor logits = ensure(acts.logits, dt, {acts.xsel.shape()[0], d.vocab});
+        matmul_forward(acts.xsel, m.p.lm_head, logits);
+        return cross_entropy_forward(logits, acts.tsel).loss;
     }
     const Tensor logits = ensure(acts.logits, dt, {B, T, d.vocab});
     matmul_forward(acts.xn, m.p.lm_head, logits);
@@ -158,6 +186,18 @@ void head_backward(LanguageModel& m, const LmBatch& batch, LmActs& acts, double 
         matmul_backward(acts.pooled, m.p.classifier, logits, dpooled, m.g.classifier);
         bias_backward(logits, m.g.classifier_bias);
         mean_over_time_backward(dpooled, dxn);
+        return;
+    }
+    if (acts.gathered) {  // counted rows only: scatter the gathered rows' gradient back, 0 elsewhere
+        const Tensor logits = acts.logits;
+        cross_entropy_backward(logits, acts.tsel, dloss, logits);
+        const Tensor dxs = ensure(acts.dxsel, dxn.dtype(), acts.xsel.shape());
+        matmul_backward(acts.xsel, m.p.lm_head, logits, dxs, m.g.lm_head);
+        zero(dxn);
+        const size_t row_bytes = size_t(d.D) * dtype_size(dxn.dtype());
+        for (size_t r = 0; r < acts.rows.size(); ++r)
+            std::memcpy(static_cast<char*>(dxn.data()) + size_t(acts.rows[r]) * row_bytes,
+                        static_cast<const char*>(dxs.data()) + r * row_bytes, row_bytes);
         return;
     }
     const Tensor logits = acts.logits.view().reshape({B * T, d.vocab});
@@ -194,7 +234,7 @@ double lm_forward(LanguageModel& m, const LmBatch& batch, LmActs& acts, LmState*
     }
     const Tensor xn = ensure(acts.xn, dt, sh), rstd = ensure(acts.rstd, dt, {B * T});
     rmsnorm_forward(x, m.p.norm, d.norm_eps, xn, rstd);
-    return head_forward(m, batch, acts);
+    return head_forward(m, batch, acts, tr.counted_rows_only);
 }
 
 void lm_backward(LanguageModel& m, const LmBatch& batch, LmActs& acts, double dloss) {

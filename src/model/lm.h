@@ -89,6 +89,9 @@ struct LayerActs {
 struct LmActs {
     std::vector<LayerActs> layers;
     Buffer gamma, r_out, xn, rstd, logits, targets, dr, dxn, dgamma, pooled, dpooled, drop_e;
+    Buffer xsel, dxsel, tsel;     // counted_rows_only: gathered rows of xn, their gradient, their targets
+    std::vector<int64_t> rows;    // counted_rows_only: the gathered row indices
+    bool gathered = false;        // the last forward used counted_rows_only
     int64_t B = 0, T = 0;
     double dropout = 0;  // the rate used by the last forward
 };
@@ -102,6 +105,9 @@ struct LmBatch {
 struct LmTrainOptions {
     double dropout = 0;     // rate; 0 = off (evaluation)
     uint64_t seed = 0;      // dropout masks are a function of (seed, layer, site)
+    // LM head only at the positions whose target is counted (not −100): the same loss and gradients with
+    // less work when most targets are ignored (MQAR). acts.logits then holds those rows only, in order.
+    bool counted_rows_only = false;
 };
 
 // Next-token targets from ids (B, T): targets[b, t] = ids[b, t+1], the last position −100.

@@ -42,4 +42,9 @@ class TrainTask {
 
 std::unique_ptr<TrainTask> make_task(const TrainConfig& cfg);
 
+// Perplexity-style evaluation of a language model on one token shard, in windows of seq_len covering it once
+// (max_batches > 0: only the first batches). tokens_per_byte (0 = unknown) gives bits per byte.
+EvalResult evaluate_lm_shard(LanguageModel& m, const std::string& shard_path, int64_t seq_len, int64_t batch,
+                             int64_t max_batches, double tokens_per_byte);
+
 }  // namespace hgrn

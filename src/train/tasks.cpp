@@ -104,18 +104,7 @@ class LmTask final : public TrainTask {
         batcher_->next(b.ids.ptr<int64_t>(), b.targets.ptr<int64_t>());
     }
     EvalResult evaluate(LanguageModel& m, int64_t max_batches) override {
-        TokenEvalWindows w(val_, T_);
-        Buffer ids(DType::i64, {B_, T_}), tg(DType::i64, {B_, T_});
-        EvalSums sums;
-        LmActs acts;
-        for (int64_t first = 0, n = 0; first < w.count() && (max_batches == 0 || n < max_batches); first += B_, ++n) {
-            w.fill(first, B_, ids.ptr<int64_t>(), tg.ptr<int64_t>());
-            lm_forward(m, ids, Tensor(), acts);
-            sums.add(acts.logits, tg);
-        }
-        EvalResult r = sums.result();
-        r.bits_per_byte = r.loss * val_tokens_per_byte_ / std::log(2.0);
-        return r;
+        return evaluate_lm_shard(m, val_.path(), T_, B_, max_batches, val_tokens_per_byte_);
     }
 
   private:
@@ -283,6 +272,26 @@ class ImageTask final : public ClassifyTask {
 };
 
 }  // namespace
+
+EvalResult evaluate_lm_shard(LanguageModel& m, const std::string& path, int64_t T, int64_t B, int64_t max_batches,
+                             double tokens_per_byte) {
+    const TokenShard shard(path);
+    HGRN_CHECK(m.dims.num_labels == 0 && m.dims.input_features == 0, "evaluate_lm_shard needs a language model");
+    HGRN_CHECK(shard.vocab_size() <= m.dims.vocab, path, ": vocabulary ", shard.vocab_size(),
+               " is larger than the model's ", m.dims.vocab);
+    TokenEvalWindows w(shard, T);
+    Buffer ids(DType::i64, {B, T}), tg(DType::i64, {B, T});
+    EvalSums sums;
+    LmActs acts;
+    for (int64_t first = 0, n = 0; first < w.count() && (max_batches == 0 || n < max_batches); first += B, ++n) {
+        w.fill(first, B, ids.ptr<int64_t>(), tg.ptr<int64_t>());
+        lm_forward(m, ids, Tensor(), acts);
+        sums.add(acts.logits, tg);
+    }
+    EvalResult r = sums.result();
+    r.bits_per_byte = r.loss * tokens_per_byte / std::log(2.0);
+    return r;
+}
 
 std::unique_ptr<TrainTask> make_task(const TrainConfig& c) {
     const std::string t = c.task();

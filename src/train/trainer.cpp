@@ -79,7 +79,7 @@ double train_step(Run& r, int64_t step, TaskBatch& batch, LmActs& acts, double l
     for (int64_t a = 0; a < r.accum; ++a) {
         const int64_t index = (step - 1) * r.accum + a;
         r.task->train_batch(index, batch);
-        const double l = lm_forward(m, batch.view(), acts, nullptr, {dropout, seed * 7919 + uint64_t(index)});
+        const double l = lm_forward(m, batch.view(), acts, nullptr, {dropout, seed * 7919 + uint64_t(index), true});
         HGRN_CHECK(std::isfinite(l), "non-finite loss (", l, ") at step ", step,
                    "; training stopped before the update, the checkpoints in ", r.out.string(), " are intact");
         lm_backward(m, batch.view(), acts, 1.0 / double(r.accum));

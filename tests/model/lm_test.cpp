@@ -240,3 +240,24 @@ TEST(LanguageModel, FiniteDifferencesLmWithDropout) {
     EXPECT_NE(off, on1);
     EXPECT_EQ(on1, on2);
 }
+
+TEST(LanguageModel, CountedRowsOnlyGivesTheSameLossAndGradients) {
+    LanguageModel m(small_hgrn2(false, true, true), DType::f64);
+    randomize(m, 51);
+    const Buffer ids = random_ids(2, 12, 37, 52);
+    Buffer targets(DType::i64, {2, 12});
+    for (int64_t i = 0; i < 24; ++i) targets.ptr<int64_t>()[i] = i % 5 == 2 ? (i * 7) % 37 : -100;
+    const LmBatch batch{ids.view(), Tensor(), targets.view()};
+    LmActs a, b;
+    const double l1 = lm_forward(m, batch, a);
+    m.grads.zero_();
+    lm_backward(m, batch, a);
+    ParamStore g1 = m.grads.same_layout(DType::f64);
+    copy(m.grads.flat(), g1.flat());
+    const double l2 = lm_forward(m, batch, b, nullptr, {0.0, 0, true});
+    EXPECT_EQ(b.logits.shape()[0], 5);  // rows 2, 7, 12, 17, 22 only
+    m.grads.zero_();
+    lm_backward(m, batch, b);
+    EXPECT_NEAR(l2, l1, 1e-13);
+    HGRN_EXPECT_CLOSE("gradients", m.grads.flat(), g1.flat(), 1e-12);
+}
