@@ -13,9 +13,13 @@ using Runner = std::function<int()>;
 using Registry = std::vector<std::pair<CLI::App*, Runner>>;
 
 void add_demo(CLI::App& app, Registry& reg);
+void add_eval(CLI::App& app, Registry& reg);
 void add_generate(CLI::App& app, Registry& reg);
 void add_info(CLI::App& app, Registry& reg);
 void add_parity(CLI::App& app, Registry& reg);
 void add_plot(CLI::App& app, Registry& reg);
+void add_prepare(CLI::App& app, Registry& reg);
+void add_tokenizer(CLI::App& app, Registry& reg);
+void add_train(CLI::App& app, Registry& reg);
 
 }  // namespace hgrn::app

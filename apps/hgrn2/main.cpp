@@ -10,10 +10,14 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     hgrn::app::Registry reg;
     hgrn::app::add_demo(app, reg);
+    hgrn::app::add_eval(app, reg);
     hgrn::app::add_generate(app, reg);
     hgrn::app::add_info(app, reg);
     hgrn::app::add_parity(app, reg);
     hgrn::app::add_plot(app, reg);
+    hgrn::app::add_prepare(app, reg);
+    hgrn::app::add_tokenizer(app, reg);
+    hgrn::app::add_train(app, reg);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
