@@ -49,6 +49,7 @@ struct StateArgs {
     const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused 1 - exp(g)
     const float *g, *h0, *dht;              // h0, dht may be null
     float *hbuf, *dbuf, *dh0;               // dh0 may be null
+    float* ht;                              // final state (H direction; may be null)
     int T, H, K, V, N;
     float scale;
 };
@@ -165,13 +166,14 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
             [&](int k, int c) { return Y[k * kSLY + wc + c]; });
         __syncthreads();
     }
-    if (dmode && a.dh0)
+    float* fin = dmode ? a.dh0 : a.ht;
+    if (fin)
 #pragma unroll
         for (int nn = 0; nn < 4; ++nn)
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * nn + 2 * tg + (e & 1);
-                a.dh0[sbase + int64_t(j) * a.V + c] = S[nn][e];
+                fin[sbase + int64_t(j) * a.V + c] = S[nn][e];
             }
 }
 
@@ -208,6 +210,24 @@ struct BSmem {
 };
 __device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }
 
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
+}
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory"); }
+
+// The K x 64 tiles (columns c0..) of H_n and D_n into Ht, Dt (asynchronous; cp_async_wait_all before use).
+template <int K>
+__device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const float* hp, const float* dp, int V) {
+    constexpr int LT = kC + 4;
+#pragma unroll
+    for (int i = 0; i < K / 16; ++i) {
+        const int idx = threadIdx.x + i * 256, j = idx / 16, c = 4 * (idx % 16);
+        cp_async16(Ht + j * LT + c, hp + int64_t(j) * V + c);
+        cp_async16(Dt + j * LT + c, dp + int64_t(j) * V + c);
+    }
+}
+
 template <int K>
 __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     using S = BSmem<K>;
@@ -220,6 +240,9 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     const bool fused = a.k == nullptr;
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
     const uint4 z4 = make_uint4(0, 0, 0, 0);
+    const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
+    // The first V tile of H_n and D_n streams in while the chunk's scores are formed (Ht, Dt are free).
+    issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * K * a.V, a.dbuf + hbase * K * a.V, a.V);
 
     // q, k, G of the chunk.
     {
@@ -283,6 +306,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
             const int t = idx / kC, u = idx % kC;
             float acc = 0;
             if (u <= t)
+                #pragma unroll 1
                 for (int j = 0; j < K; ++j)
                     acc += s.Q[t * LQ + j] * s.Kh[u * LQ + j] * exp2f(s.G[t * LQ + j] - s.G[u * LQ + j]);
             s.A[t * LT + u] = acc * a.scale;
@@ -333,26 +357,18 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     __syncthreads();
 
     // V tiles: dA, dq^inter, dk^inter, rowsum(H . D), dv.
-    float dqI[NT][4] = {}, dkI[NT][4] = {}, dA[4][4] = {};
-    const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
+    // dq^inter / dk^inter: warp w owns columns w * KW .. (all 64 rows), so each state element is split once.
+    constexpr int KW = K / 8, NS2 = KW / 8;
+    float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[4][4] = {};
     for (int c0 = 0; c0 < a.V; c0 += 64) {
         {
-            constexpr int NS = K / 16;  // float4 of the K x 64 state tiles per thread
+            if (c0 > 0) issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * K * a.V + c0, a.dbuf + hbase * K * a.V + c0, a.V);
             uint4 rv[2], rd[2];
-            float4 rh[NS], rD[NS];
 #pragma unroll
             for (int i = 0; i < 2; ++i) {
                 const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
                 rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
                 rd[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.dout + row(tt) * a.V + c0 + c)) : z4;
-            }
-            const float* hp = a.hbuf + hbase * K * a.V + c0;
-            const float* dp = a.dbuf + hbase * K * a.V + c0;
-#pragma unroll
-            for (int i = 0; i < NS; ++i) {
-                const int idx = tid + i * kThreads, j = idx / 16, c = 4 * (idx % 16);
-                rh[i] = __ldg(reinterpret_cast<const float4*>(hp + int64_t(j) * a.V + c));
-                rD[i] = __ldg(reinterpret_cast<const float4*>(dp + int64_t(j) * a.V + c));
             }
 #pragma unroll
             for (int i = 0; i < 2; ++i) {
@@ -360,26 +376,21 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
                 unpack8(rv[i], s.Vt + t * LT + c);
                 unpack8(rd[i], s.dOt + t * LT + c);
             }
-#pragma unroll
-            for (int i = 0; i < NS; ++i) {
-                const int idx = tid + i * kThreads, j = idx / 16, c = 4 * (idx % 16);
-                *reinterpret_cast<float4*>(s.Ht + j * LT + c) = rh[i];
-                *reinterpret_cast<float4*>(s.Dt + j * LT + c) = rD[i];
-            }
+            cp_async_wait_all();
         }
         __syncthreads();
         // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns 32 ch (none above the diagonal blocks).
         if (32 * ch <= 16 * rb + 15)
-            warp_mma<mma::kTF32, 4>(
+            warp_mma<mma::kExactAB, 4>(  // dout and v are bf16: exact in TF32
                 dA, 0, 64, [&](int r, int k) { return s.dOt[(16 * rb + r) * LT + k]; },
                 [&](int k, int c) { return s.Vt[(32 * ch + c) * LT + k]; });
         // dq^inter (without s 2^G) = dO H^T and dk^inter (without 2^{Gamma-G}) = v D^T: bf16 A, split B.
-        warp_mma<mma::kExactA, NT>(
-            dqI, 0, 64, [&](int r, int k) { return s.dOt[(16 * rb + r) * LT + k]; },
-            [&](int k, int c) { return s.Ht[(ch * KH + c) * LT + k]; });
-        warp_mma<mma::kExactA, NT>(
-            dkI, 0, 64, [&](int r, int k) { return s.Vt[(16 * rb + r) * LT + k]; },
-            [&](int k, int c) { return s.Dt[(ch * KH + c) * LT + k]; });
+        mma::warp_mma_strip<4, NS2>(
+            dqI, 0, 64, [&](int r, int k) { return s.dOt[r * LT + k]; },
+            [&](int k, int c) { return s.Ht[(w * KW + c) * LT + k]; });
+        mma::warp_mma_strip<4, NS2>(
+            dkI, 0, 64, [&](int r, int k) { return s.Vt[r * LT + k]; },
+            [&](int k, int c) { return s.Dt[(w * KW + c) * LT + k]; });
         {
             constexpr int P = kThreads / K, CW = 64 / P;
             const int j = tid % K, p = tid / K;
@@ -389,7 +400,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         }
         // dv tile: rows u in 16 rb.., columns 32 ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
         float dv[4][4] = {};
-        warp_mma<mma::kTF32, 4>(
+        warp_mma<mma::kTF32xB, 4>(
             dv, 16 * rb, 64, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
             [&](int k, int c) { return s.dOt[k * LT + 32 * ch + c]; });
         warp_mma<mma::kTF32, 4>(
@@ -411,6 +422,17 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
             }
         __syncthreads();
     }
+    // dq^inter, dk^inter (unscaled) into the free Ht, Dt as kC x LQ arrays (read back as X, Y below).
+#pragma unroll
+    for (int m = 0; m < 4; ++m)
+#pragma unroll
+        for (int nn = 0; nn < NS2; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int t = 16 * m + gr + 8 * (e >> 1), j = w * KW + 8 * nn + 2 * tg;
+                *reinterpret_cast<float2*>(s.Ht + t * LQ + j) = make_float2(dqI[m][nn][e], dqI[m][nn][e + 1]);
+                *reinterpret_cast<float2*>(s.Dt + t * LQ + j) = make_float2(dkI[m][nn][e], dkI[m][nn][e + 1]);
+            }
     // dA (s included) into A: strictly lower part; the diagonal apart.
 #pragma unroll
     for (int nn = 0; nn < 4; ++nn)
@@ -423,118 +445,109 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         }
     __syncthreads();
 
-    float* X = s.Ht;  // q (dq^inter + dq^strict) - k dk^strict
-    float* Y = s.Dt;  // k dk^inter
-    float* W = s.Vt;  // -exp(g) dk (fused), else 0
-    // dq^strict[t] = sum_{u < t} dA[t][u] k_u 2^{G_t - G_u}, then dq and the q part of X.
-    {
-        float acc[NT][4] = {};
-        if (wide) {
-#pragma unroll
-            for (int nn = 0; nn < NT; ++nn)
-#pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int t = 16 * rb + gr + 8 * (e >> 1), j = ch * KH + 8 * nn + 2 * tg + (e & 1);
-                    const float Gt = s.G[t * LQ + j];
-                    float x = 0;
-                    for (int u = 0; u < t; ++u) x += s.A[t * LT + u] * s.Kh[u * LQ + j] * exp2f(Gt - s.G[u * LQ + j]);
-                    acc[nn][e] = x;
-                }
-        } else {
-            for (int bb = 0; bb <= rb; ++bb) {
-                const float* cs = bb < rb ? s.cib[pair_index(rb, bb)] : nullptr;
-                warp_mma<mma::kSplit3, NT>(
-                    acc, 16 * bb, 16 * bb + 16, [&](int r, int k) { return s.A[(16 * rb + r) * LT + k]; },
-                    [&](int k, int c) {
-                        const int j = ch * KH + c;
-                        return s.Kh[k * LQ + j] * (cs ? cs[j] : 1.f);
-                    });
-            }
+    float* X = s.Ht;  // dq^inter, then q (dq^inter + dq^strict) - k dk^strict
+    float* Y = s.Dt;  // dk^inter, then k dk^inter
+    float* W = s.Vt;  // -exp(g) dk (fused), else 0 (kC x LQ over Vt and dOt)
+    // dq^strict[t] = sum_{u < t} dA[t][u] k_u 2^{G_t - G_u} (factored: relative to r_b of t's block) into Kh,
+    // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u} (relative to r_b of u's block) into Q (wide: W).
+    float* Zq = s.Kh;
+    float* Zk = wide ? W : s.Q;
+    if (!wide) {
+        float aq[NT][4] = {}, ak[NT][4] = {};
+        for (int bb = 0; bb <= rb; ++bb) {
+            const float* cs = bb < rb ? s.cib[pair_index(rb, bb)] : nullptr;
+            warp_mma<mma::kSplit3, NT>(
+                aq, 16 * bb, 16 * bb + 16, [&](int r, int k) { return s.A[(16 * rb + r) * LT + k]; },
+                [&](int k, int c) {
+                    const int j = ch * KH + c;
+                    return s.Kh[k * LQ + j] * (cs ? cs[j] : 1.f);
+                });
         }
+        for (int ii = rb; ii < 4; ++ii) {
+            const float* cs = ii > rb ? s.cib[pair_index(ii, rb)] : nullptr;
+            warp_mma<mma::kSplit3, NT>(
+                ak, 16 * ii, 16 * ii + 16, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
+                [&](int k, int c) {
+                    const int j = ch * KH + c;
+                    return s.Q[k * LQ + j] * (cs ? cs[j] : 1.f);
+                });
+        }
+        __syncthreads();  // every warp is done reading Q and Kh
 #pragma unroll
         for (int nn = 0; nn < NT; ++nn)
 #pragma unroll
             for (int e = 0; e < 4; e += 2) {
-                const int t = 16 * rb + gr + 8 * (e >> 1), j0 = ch * KH + 8 * nn + 2 * tg, tt = t0 + t;
-                if (tt >= a.T) {
-                    X[t * LQ + j0] = X[t * LQ + j0 + 1] = 0.f;
-                    continue;
-                }
-                const int64_t off = row(tt) * K + j0;
-                const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
-                float2 kv;
-                if (fused) {
-                    const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
-                    kv = make_float2(-expm1f(gv.x), -expm1f(gv.y));
-                } else {
-                    kv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
-                }
-                float dq[2];
-#pragma unroll
-                for (int x = 0; x < 2; ++x) {
-                    const int j = j0 + x;
-                    const float Gt = s.G[t * LQ + j];
-                    const float dqp = a.scale * exp2f(Gt) * dqI[nn][e + x] +
-                                      (wide ? 1.f : exp2f(Gt - s.G[16 * rb * LQ + j])) * acc[nn][e + x];
-                    dq[x] = dqp + s.dAd[t] * (x ? kv.y : kv.x);
-                    X[t * LQ + j] = (x ? qv.y : qv.x) * dqp;
-                }
-                *reinterpret_cast<__nv_bfloat162*>(a.dq + off) = __floats2bfloat162_rn(dq[0], dq[1]);
+                const int t = 16 * rb + gr + 8 * (e >> 1), j = ch * KH + 8 * nn + 2 * tg;
+                *reinterpret_cast<float2*>(Zq + t * LQ + j) = make_float2(aq[nn][e], aq[nn][e + 1]);
+                *reinterpret_cast<float2*>(Zk + t * LQ + j) = make_float2(ak[nn][e], ak[nn][e + 1]);
             }
+    } else {  // exact elementwise sums (raw q, k in Q, Kh): dq^strict via W into Kh, then dk^strict into W
+        for (int idx = tid; idx < kC * K; idx += kThreads) {
+            const int t = idx / K, j = idx % K;
+            const float Gt = s.G[t * LQ + j];
+            float x = 0;
+            #pragma unroll 1
+            for (int u = 0; u < t; ++u) x += s.A[t * LT + u] * s.Kh[u * LQ + j] * exp2f(Gt - s.G[u * LQ + j]);
+            W[t * LQ + j] = x;
+        }
+        __syncthreads();
+        for (int idx = tid; idx < kC * K; idx += kThreads) {
+            const int t = idx / K, j = idx % K;
+            Zq[t * LQ + j] = W[t * LQ + j];
+        }
+        __syncthreads();
+        for (int idx = tid; idx < kC * K; idx += kThreads) {
+            const int u = idx / K, j = idx % K;
+            const float Gu = s.G[u * LQ + j];
+            float y = 0;
+            #pragma unroll 1
+            for (int t = u + 1; t < kC; ++t) y += s.A[t * LT + u] * s.Q[t * LQ + j] * exp2f(s.G[t * LQ + j] - Gu);
+            W[u * LQ + j] = y;
+        }
     }
-    // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u}, then dk, the k parts of X, Y, and W.
-    {
-        float acc[NT][4] = {};
-        if (wide) {
-#pragma unroll
-            for (int nn = 0; nn < NT; ++nn)
-#pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int u = 16 * rb + gr + 8 * (e >> 1), j = ch * KH + 8 * nn + 2 * tg + (e & 1);
-                    const float Gu = s.G[u * LQ + j];
-                    float x = 0;
-                    for (int t = u + 1; t < kC; ++t) x += s.A[t * LT + u] * s.Q[t * LQ + j] * exp2f(s.G[t * LQ + j] - Gu);
-                    acc[nn][e] = x;
-                }
-        } else {
-            for (int ii = rb; ii < 4; ++ii) {
-                const float* cs = ii > rb ? s.cib[pair_index(ii, rb)] : nullptr;
-                warp_mma<mma::kSplit3, NT>(
-                    acc, 16 * ii, 16 * ii + 16, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
-                    [&](int k, int c) {
-                        const int j = ch * KH + c;
-                        return s.Q[k * LQ + j] * (cs ? cs[j] : 1.f);
-                    });
-            }
+    __syncthreads();
+    // dq, dk and the dg terms, elementwise (two columns a thread per step, a short loop: small code):
+    //   dq = s 2^G dq^inter + dq^strict + dA_tt k,   dk = 2^{Gamma-G} dk^inter + dk^strict + dA_tt q,
+    //   X = q (s 2^G dq^inter + dq^strict) - k dk^strict,   Y = k 2^{Gamma-G} dk^inter,   W = -exp(g) dk.
+#pragma unroll 1
+    for (int idx = tid; idx < kC * K / 2; idx += kThreads) {
+        const int t = idx / (K / 2), j0 = 2 * (idx % (K / 2)), tt = t0 + t, r = (t / 16) * 16;
+        if (tt >= a.T) {
+            *reinterpret_cast<float2*>(X + t * LQ + j0) = make_float2(0.f, 0.f);
+            *reinterpret_cast<float2*>(Y + t * LQ + j0) = make_float2(0.f, 0.f);
+            *reinterpret_cast<float2*>(W + t * LQ + j0) = make_float2(0.f, 0.f);
+            continue;
         }
+        const int64_t off = row(tt) * K + j0;
+        const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
+        const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
+        const float2 kv = fused ? make_float2(-expm1f(gv.x), -expm1f(gv.y))
+                                : __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
+        const float2 gi = *reinterpret_cast<const float2*>(X + t * LQ + j0);   // dq^inter (unscaled)
+        const float2 ki = *reinterpret_cast<const float2*>(Y + t * LQ + j0);   // dk^inter (unscaled)
+        const float2 zq = *reinterpret_cast<const float2*>(Zq + t * LQ + j0);  // dq^strict (factored)
+        const float2 zk = *reinterpret_cast<const float2*>(Zk + t * LQ + j0);  // dk^strict (factored)
+        const float dAd = s.dAd[t];
+        float dq[2], dk[2], xo[2], yo[2], wo[2];
 #pragma unroll
-        for (int nn = 0; nn < NT; ++nn)
-#pragma unroll
-            for (int e = 0; e < 4; e += 2) {
-                const int u = 16 * rb + gr + 8 * (e >> 1), j0 = ch * KH + 8 * nn + 2 * tg, tt = t0 + u;
-                if (tt >= a.T) {
-                    Y[u * LQ + j0] = Y[u * LQ + j0 + 1] = W[u * LQ + j0] = W[u * LQ + j0 + 1] = 0.f;
-                    continue;
-                }
-                const int64_t off = row(tt) * K + j0;
-                const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
-                const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
-                const float2 kv = fused ? make_float2(-expm1f(gv.x), -expm1f(gv.y))
-                                        : __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
-                float dk[2];
-#pragma unroll
-                for (int x = 0; x < 2; ++x) {
-                    const int j = j0 + x;
-                    const float Gu = s.G[u * LQ + j], kx = x ? kv.y : kv.x;
-                    const float dki = exp2f(s.G[(kC - 1) * LQ + j] - Gu) * dkI[nn][e + x];
-                    const float dks = (wide ? 1.f : exp2f(s.G[16 * rb * LQ + j] - Gu)) * acc[nn][e + x];
-                    dk[x] = dki + dks + s.dAd[u] * (x ? qv.y : qv.x);
-                    X[u * LQ + j] -= kx * dks;
-                    Y[u * LQ + j] = kx * dki;
-                    W[u * LQ + j] = fused ? -expf(x ? gv.y : gv.x) * dk[x] : 0.f;
-                }
-                if (a.dk) *reinterpret_cast<__nv_bfloat162*>(a.dk + off) = __floats2bfloat162_rn(dk[0], dk[1]);
-            }
+        for (int x = 0; x < 2; ++x) {
+            const int j = j0 + x;
+            const float Gt = s.G[t * LQ + j], Gr = s.G[r * LQ + j], Gam = s.G[(kC - 1) * LQ + j];
+            const float qx = x ? qv.y : qv.x, kx = x ? kv.y : kv.x;
+            const float dqp = a.scale * exp2f(Gt) * (x ? gi.y : gi.x) + (wide ? 1.f : exp2f(Gt - Gr)) * (x ? zq.y : zq.x);
+            const float dki = exp2f(Gam - Gt) * (x ? ki.y : ki.x);
+            const float dks = (wide ? 1.f : exp2f(Gr - Gt)) * (x ? zk.y : zk.x);
+            dq[x] = dqp + dAd * kx;
+            dk[x] = dki + dks + dAd * qx;
+            xo[x] = qx * dqp - kx * dks;
+            yo[x] = kx * dki;
+            wo[x] = fused ? -expf(x ? gv.y : gv.x) * dk[x] : 0.f;
+        }
+        *reinterpret_cast<__nv_bfloat162*>(a.dq + off) = __floats2bfloat162_rn(dq[0], dq[1]);
+        if (a.dk) *reinterpret_cast<__nv_bfloat162*>(a.dk + off) = __floats2bfloat162_rn(dk[0], dk[1]);
+        *reinterpret_cast<float2*>(X + t * LQ + j0) = make_float2(xo[0], xo[1]);
+        *reinterpret_cast<float2*>(Y + t * LQ + j0) = make_float2(yo[0], yo[1]);
+        *reinterpret_cast<float2*>(W + t * LQ + j0) = make_float2(wo[0], wo[1]);
     }
     __syncthreads();
     // dg: reverse inclusive cumsum of X + exclusive forward cumsum of Y + 2^Gamma R + W, per column.
@@ -583,6 +596,17 @@ bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
 size_t chunk_smem(int64_t K) { return K == 64 ? sizeof(BSmem<64>) : sizeof(BSmem<128>); }
 
 }  // namespace
+
+void chunk_states_forward(const __nv_bfloat16* k, const __nv_bfloat16* v, const float* g, const float* h0,
+                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream) {
+    StateArgs sa{};
+    sa.k = k, sa.v = v, sa.g = g, sa.h0 = h0, sa.hbuf = hbuf, sa.ht = ht;
+    sa.T = T, sa.H = H, sa.K = K, sa.V = V, sa.N = (T + kC - 1) / kC;
+    sa.scale = 1.f;
+    const dim3 sgrid(unsigned((K / kSR) * (V / kSC)), unsigned(B * H), 1u);  // z = 0: the H direction only
+    gla_bwd_states_kernel<<<sgrid, kSThreads, 0, stream>>>(sa);
+    HGRN_LAUNCH_CHECK();
+}
 
 bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,
                        const GlaGrads& grads, cudaStream_t stream) {

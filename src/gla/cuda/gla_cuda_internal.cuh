@@ -6,6 +6,8 @@
 //   gla_chunk.cu     : the gla_backends.h entry points gla_chunk_*_cuda, choosing between them.
 #pragma once
 
+#include <cuda_bf16.h>
+
 #include "gla/gla_backends.h"
 
 namespace hgrn::gla_cuda {
@@ -25,6 +27,11 @@ void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tenso
 // Tensor-core chunkwise forward; returns false (and does nothing) when the shape or dtypes are not covered.
 bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
                       cudaStream_t stream);
+
+// The chunk states H_n (before chunk n, fp32, (B, H, N, K, V)) and the final state ht (may be null) from
+// bf16 k (null: fused 1 - exp(g)) and v, fp32 g and h0 (may be null); K in {64, 128}, V % 64 == 0.
+void chunk_states_forward(const __nv_bfloat16* k, const __nv_bfloat16* v, const float* g, const float* h0,
+                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream);
 
 // Tensor-core chunkwise backward; returns false (and does nothing) when the shape or dtypes are not covered.
 bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,

@@ -32,6 +32,8 @@ enum Prec {
     kExactA = 2,   // A already exact in TF32 (bf16 data): A (Bhi + Blo)
     kSplit3 = 3,   // both split: Ahi Bhi + Ahi Blo + Alo Bhi
     kExactB = 4,   // B exact: (Ahi + Alo) B
+    kExactAB = 5,  // both exact in TF32 (bf16 data): one product, no conversion
+    kTF32xB = 6,   // A rounded to TF32, B exact: one product
 };
 
 // One warp: acc[n] (the 16 x 8 tile n) += sum over k in [k0, k1) of A(r, k) B(k, 8 n + c), r < 16, c < 8.
@@ -45,19 +47,50 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
         uint32_t ah[4], al[4];
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            ah[e] = P == kExactA ? __float_as_uint(x[e]) : tf32(x[e]);  // exact: the bits are already TF32
+            ah[e] = (P == kExactA || P == kExactAB) ? __float_as_uint(x[e]) : tf32(x[e]);  // exact: already TF32
             al[e] = (P == kSplit3 || P == kExactB) ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
         }
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
-            const uint32_t bh0 = P == kExactB ? __float_as_uint(y0) : tf32(y0);
-            const uint32_t bh1 = P == kExactB ? __float_as_uint(y1) : tf32(y1);
+            constexpr bool bx = P == kExactB || P == kExactAB || P == kTF32xB;
+            const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32(y0);
+            const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32(y1);
             if (P == kExactA || P == kSplit3) {  // small terms first
                 mma(acc[n], ah, tf32(y0 - __uint_as_float(bh0)), tf32(y1 - __uint_as_float(bh1)));
             }
             if (P == kSplit3 || P == kExactB) mma(acc[n], al, bh0, bh1);
             mma(acc[n], ah, bh0, bh1);
+        }
+    }
+}
+
+// One warp, a full-height strip: acc[m][n] (rows 16 m.., columns 8 n..) += sum over k in [k0, k1) of
+// A(r, k) B(k, c), r < 16 M, c < 8 NT; A exact in TF32 (bf16 data), B split (hi + lo): each B element is
+// read and split once per warp (not once per row block), so a block whose warps own disjoint column strips
+// splits every B element once.
+template <int M, int NT, class FA, class FB>
+__device__ __forceinline__ void warp_mma_strip(float (&acc)[M][NT][4], int k0, int k1, const FA& fa, const FB& fb) {
+    const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+#pragma unroll 1
+    for (int k = k0; k < k1; k += 8) {
+        uint32_t bh[NT][2], bl[NT][2];
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+            const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
+            bh[n][0] = tf32(y0), bh[n][1] = tf32(y1);
+            bl[n][0] = tf32(y0 - __uint_as_float(bh[n][0])), bl[n][1] = tf32(y1 - __uint_as_float(bh[n][1]));
+        }
+#pragma unroll
+        for (int m = 0; m < M; ++m) {
+            const int r = 16 * m + gr;
+            const uint32_t a[4] = {__float_as_uint(fa(r, k + tg)), __float_as_uint(fa(r + 8, k + tg)),
+                                   __float_as_uint(fa(r, k + tg + 4)), __float_as_uint(fa(r + 8, k + tg + 4))};
+#pragma unroll
+            for (int n = 0; n < NT; ++n) {
+                mma(acc[m][n], a, bl[n][0], bl[n][1]);  // small terms first
+                mma(acc[m][n], a, bh[n][0], bh[n][1]);
+            }
         }
     }
 }
