@@ -11,6 +11,8 @@
 // elementwise path for A. Operands are rounded to TF32 (10-bit mantissa; bf16 inputs are exact in it); the
 // state update splits k~ into two TF32 halves, so the state keeps fp32 accuracy. k absent: k = 1 - exp(g).
 // Covered: q, v, o bf16 (k bf16 or absent), K in {64, 128}, V a multiple of 64; else the caller falls back.
+// Few blocks (B H V / 64 at most half the SMs, T > 256): the split path instead, the backward's state pass
+// (H direction) writing every H_n to scratch, then gla_chunk_out_kernel with all chunks in parallel.
 #include <cstdint>
 #include <cstdlib>
 
