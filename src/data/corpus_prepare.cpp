@@ -3,6 +3,8 @@
 // needs no tokenizer header; documents are encoded in parallel batches and written in name order, so the
 // shards do not depend on the thread count. Every output is written to a temporary name and renamed.
 #include <atomic>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -53,10 +55,12 @@ void encode_batch(const TextEncoder& encoder, const std::vector<const CorpusDocu
     if (error) std::rethrow_exception(error);
 }
 
+// On a terminal the line is redrawn in place; in a log (not a terminal) only the final line of each split.
 void print_progress(std::ostream* os, CorpusSplit s, size_t done, size_t total, const PrepareSplitStats& st,
                     bool last) {
-    if (!os) return;
-    *os << "\rprepare: " << std::left << std::setw(5) << corpus_split_name(s) << std::right << " " << done << "/"
+    static const bool tty = ::isatty(STDERR_FILENO) != 0;
+    if (!os || (!tty && !last)) return;
+    *os << (tty ? "\r" : "") << "prepare: " << std::left << std::setw(5) << corpus_split_name(s) << std::right << " " << done << "/"
         << total << " documents, " << std::fixed << std::setprecision(1) << double(st.bytes) / 1e6 << " MB -> "
         << std::setprecision(2) << double(st.tokens) / 1e6 << " M tokens" << (last ? "\n" : "") << std::flush;
 }

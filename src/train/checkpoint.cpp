@@ -50,7 +50,10 @@ std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const fs::path& out_d
 void save_checkpoint(const fs::path& out_dir, const ModelConfig& mc, const LanguageModel& m, const AdamW& opt,
                      const CheckpointState& st, int64_t keep) {
     const fs::path final_dir = checkpoint_dir(out_dir, st.step);
-    const fs::path tmp = final_dir.parent_path() / ("." + final_dir.filename().string() + ".tmp");
+    std::string tmp_name = final_dir.filename().string();
+    tmp_name.insert(0, 1, '.');
+    tmp_name += ".tmp";
+    const fs::path tmp = final_dir.parent_path() / tmp_name;
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     save_pretrained_model(tmp, mc, m);
