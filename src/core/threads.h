@@ -6,7 +6,7 @@
 namespace hgrn {
 
 int num_threads();
-void set_num_threads(int n);
+void set_num_threads(int n);  // also sets OpenBLAS's thread count
 int thread_index();  // 0 outside a parallel region
 
 }  // namespace hgrn

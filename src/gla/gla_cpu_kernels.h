@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/vmath.h"
+
 #include "core/tensor.h"
 
 #pragma GCC diagnostic ignored "-Wpsabi"  // 64-byte vectors without AVX-512: everything here is inline
@@ -34,27 +36,7 @@ inline Vec16 load(const float* p) {
 }
 inline void store(float* p, Vec16 v) { std::memcpy(p, &v, sizeof v); }
 
-// exp(x) in fp32: x clamped to [-87, 88]; results below exp(-87) (~1.6e-38) are flushed to 0 so that no
-// denormal is ever produced. Written with scalar float/int operations only so that loops calling it vectorise.
-inline float exp_f32(float x) {
-    const float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float t = xc * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23: rounds x / ln2 to an integer
-    const float n = t - 12582912.0f;
-    const float f = (xc - n * 0.693359375f) + n * 2.12194440e-4f;  // x - n ln2 in two parts (Cephes)
-    float p = 1.9875691500e-4f;
-    p = p * f + 1.3981999507e-3f;
-    p = p * f + 8.3334519073e-3f;
-    p = p * f + 4.1665795894e-2f;
-    p = p * f + 1.6666665459e-1f;
-    p = p * f + 5.0000001201e-1f;
-    p = p * f * f + f + 1.0f;
-    int32_t ti;
-    std::memcpy(&ti, &t, 4);
-    const int32_t bits = (ti - 0x4B400000 + 127) << 23;  // 2^n
-    float scale;
-    std::memcpy(&scale, &bits, 4);
-    return x < -87.0f ? 0.0f : p * scale;
-}
+using hgrn::exp_f32;  // core/vmath.h
 
 // Element (i, p) of A is p[i * rs + p * cs].
 struct MatA {
