@@ -2,13 +2,13 @@
 # MQAR, HGRN1 vs HGRN2 (EXPERIMENTS.md), scaled to a 2-core CPU: (seq 64, 4 pairs) and (128, 8), d_model 64
 # and 128, 2 mixer-only layers, vocab 8192, tied head, AdamW (wd 0.1) with a cosine schedule, a small lr sweep.
 # Scaled down from the paper's sweep: 20 000 train / 1 000 test examples (not 100 000 / 3 000), batch 64 (not
-# 512), STEPS updates (default 1000, about 3 epochs; not up to 64 epochs), lrs LRS (default 3e-3 1e-2).
+# 512), STEPS updates (default 500, 1.6 epochs; not up to 64 epochs), lrs LRS (default 3e-3 1e-2).
 # HGRN2 uses expand_ratio = min(d_model, 128); HGRN1 expand_ratio 1. Each run is single-threaded and JOBS
 # (default: the number of cores) run side by side. Results: runs/mqar/<name>/, runs/mqar/table.md (best test
 # accuracy over the lr sweep). Usage: scripts/mqar_sweep.sh [path/to/hgrn2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export HGRN2_BIN=${1:-build/main/apps/hgrn2} STEPS=${STEPS:-1000}
+export HGRN2_BIN=${1:-build/main/apps/hgrn2} STEPS=${STEPS:-500}
 lrs=${LRS:-"3e-3 1e-2"}
 jobs=${JOBS:-$(nproc)}
 mkdir -p runs/mqar
