@@ -3,6 +3,7 @@
 // folders, and configuration errors name the key.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <unistd.h>
 
@@ -108,4 +109,32 @@ TEST(TrainConfig, ErrorsNameTheKey) {
     // An override reaches the same checks.
     EXPECT_THROW(TrainConfig::from_json(nlohmann::json::object(), {"optim.stepz=3"}, "cli"), Error);
     EXPECT_EQ(TrainConfig::from_json(nlohmann::json::object(), {"optim.lr=0.5"}, "cli").get<double>("optim", "lr"), 0.5);
+}
+
+// The classification tasks end to end: a few steps, a checkpoint that evaluates to the same accuracy as the
+// run's own final evaluation.
+TEST(Trainer, ClassificationTasksTrainAndEvaluate) {
+    for (const std::string task : {"listops", "image"}) {
+        if (task == "image" && !fs::exists("/usr/share/datasets/fashion-mnist")) continue;
+        const fs::path out = temp_run(task);
+        const TrainConfig c = TrainConfig::from_json(
+            {{"task", task}, {"out_dir", out.string()}, {"threads", 1},
+             {"model", {{"hidden_size", 32}, {"expand_ratio", 16}}},
+             {"data", {{"batch_size", 8}, {"train_examples", 200}, {"test_examples", 40}, {"min_length", 10},
+                       {"max_length", 60}}},
+             {"optim", {{"steps", 30}, {"warmup", 3}, {"lr", 3e-3}}},
+             {"eval", {{"every", 0}, {"batches", 0}}},
+             {"checkpoint", {{"every", 30}}}},
+            {}, "test");
+        const TrainSummary s = train(c, {false, true, 0});
+        ASSERT_EQ(s.losses.size(), 30u) << task;
+        EXPECT_TRUE(std::isfinite(s.losses.back())) << task;
+        Pretrained p = load_pretrained(*latest_checkpoint(out));
+        EXPECT_EQ(p.model->dims.num_labels, 10) << task;
+        const EvalResult e = make_task(c)->evaluate(*p.model, 0);
+        EXPECT_EQ(e.counted, 40) << task;
+        EXPECT_GE(e.accuracy, 0.0);
+        EXPECT_LE(e.accuracy, 1.0);
+        fs::remove_all(out);
+    }
 }
