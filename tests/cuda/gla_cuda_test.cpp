@@ -250,6 +250,14 @@ TEST(GlaCudaSmall, ChunkBackwardTensorCore) {
     run_case({1, 40, 2, 64, 64, DType::bf16, false, true, true, 30.0, 25}, Path::chunk, true);
 }
 
+// K = 256 on the tensor-core paths (the K = 128 kernels on two 128-column halves, o and dv summed from fp32
+// partials): K = V, V < K, explicit and fused k, states on and off, a strong-gate (exact-path) chunk.
+TEST(GlaCudaSmall, ChunkK256TensorCore) {
+    run_case({1, 70, 2, 256, 256, DType::bf16, true, true, true, 1.0, 31}, Path::chunk, true);
+    run_case({2, 33, 1, 256, 64, DType::bf16, false, true, false, 1.0, 32}, Path::chunk, true);
+    run_case({1, 40, 1, 256, 128, DType::bf16, false, false, true, 30.0, 33}, Path::chunk, true);
+}
+
 void step_case(int64_t B, int64_t H, int64_t K, int64_t V);
 
 TEST(GlaCudaSmall, RecurrentForwardAndStep) {
@@ -293,7 +301,7 @@ TEST(GlaCuda, AwkwardLengths) {
 
 // The tensor-core backward on the awkward lengths, both tiled K, fused and explicit k, states on and off.
 TEST(GlaCuda, BackwardTensorCoreAwkward) {
-    for (int64_t K : {64, 128})
+    for (int64_t K : {64, 128, 256})
         for (int64_t T : {1, 2, 63, 64, 65, 127, 1025}) {
             const bool fused = (T + K / 64) % 2 == 0;
             run_case({2, T, 2, K, K == 64 ? 128 : 64, DType::bf16, fused, T % 3 != 0, T % 2 == 1, 1.0,
@@ -305,8 +313,9 @@ TEST(GlaCuda, BackwardTensorCoreAwkward) {
 TEST(GlaCuda, BackwardTensorCoreStrongGates) {
     for (double st : {3.0, 10.0, 30.0})
         for (bool fused : {true, false})
-            run_case({2, 150, 2, 128, 64, DType::bf16, fused, true, true, st, uint64_t(st * 7 + fused)}, Path::chunk,
-                     true);
+            for (int64_t K : {128, 256})
+                run_case({2, 150, 2, K, 64 * (K / 128), DType::bf16, fused, true, true, st, uint64_t(st * 7 + fused + K)},
+                         Path::chunk, true);
 }
 
 TEST(GlaCuda, HeadDims) {

@@ -17,7 +17,11 @@
 // 2^100 (log f below about -4.3 per step) takes exact elementwise paths (every exponent G_t - G_u <= 0).
 // Precision: everything that feeds dg (fp32 output) is fp32-accurate: products with an fp32 operand on both
 // sides use three TF32 products (hi hi + hi lo + lo hi), with one bf16 side two; dv (bf16 output) and A use
-// one TF32 product. Covered: bf16 q/k/v/dout/dq/dk/dv, fp32 g/dg/states, K in {64, 128}, V % 64 == 0.
+// one TF32 product. Covered: bf16 q/k/v/dout/dq/dk/dv, fp32 g/dg/states, K in {64, 128, 256}, V % 64 == 0.
+// K = 256: the state pass runs as is (K/32 row tiles); the per-chunk kernel runs the K = 128 instance on the
+// two 128-column halves (A, dv, dq^strict, ... are sums or column slices over K): dq, dk, dg of each half
+// are exact slices, dv is the sum of the halves' fp32 partials (summed into bf16 by a last small kernel).
+#include <algorithm>
 #include <cstdint>
 
 #include "gla/cuda/gla_cuda_common.cuh"
@@ -186,6 +190,7 @@ struct BwdArgs {
     const float *g, *hbuf, *dbuf;
     __nv_bfloat16 *dq, *dk, *dv;            // dk may be null
     float* dg;
+    float* dv32;  // K = 256 (two 128-halves): this half's fp32 partial of dv instead of dv (summed afterwards)
     int T, H, V, N;
     float scale;
 };
@@ -228,13 +233,22 @@ __device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const fl
     }
 }
 
-template <int K>
+template <int K, int KS>
 __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     using S = BSmem<K>;
     constexpr int LQ = S::LQ, LT = S::LT, NT = K / 16, KH = K / 2;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
-    const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t0 = n * kC;
+    constexpr int nh = KS / K;
+    const int kh = blockIdx.z % nh;  // K half (K = 256: blockIdx.z = 2 b + half)
+    const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / nh, t0 = n * kC;
+    if (KS > K && kh > 0) {  // this half's columns of q, k, g, dq, dk, dg and rows of the states; dv's second partial
+        a.q += kh * K, a.g += kh * K, a.dq += kh * K, a.dg += kh * K;
+        if (a.k) a.k += kh * K;
+        if (a.dk) a.dk += kh * K;
+        a.hbuf += int64_t(kh) * K * a.V, a.dbuf += int64_t(kh) * K * a.V;
+        a.dv32 += int64_t(kh) * (gridDim.z / nh) * a.T * a.H * a.V;
+    }
     const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
     const int rb = w & 3, ch = w >> 2;  // warp tile: rows 16 rb.., columns ch * (half)..
     const bool fused = a.k == nullptr;
@@ -242,7 +256,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     const uint4 z4 = make_uint4(0, 0, 0, 0);
     const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
     // The first V tile of H_n and D_n streams in while the chunk's scores are formed (Ht, Dt are free).
-    issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * K * a.V, a.dbuf + hbase * K * a.V, a.V);
+    issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V, a.dbuf + hbase * KS * a.V, a.V);
 
     // q, k, G of the chunk.
     {
@@ -252,13 +266,13 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
 #pragma unroll
         for (int i = 0; i < NQ; ++i) {
             const int idx = tid + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
-            rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * K + j)) : z4;
-            rk[i] = (tt < a.T && !fused) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * K + j)) : z4;
+            rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * KS + j)) : z4;
+            rk[i] = (tt < a.T && !fused) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * KS + j)) : z4;
         }
 #pragma unroll
         for (int i = 0; i < NG; ++i) {
             const int idx = tid + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
-            rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * K + j)) : make_float4(0, 0, 0, 0);
+            rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * KS + j)) : make_float4(0, 0, 0, 0);
         }
 #pragma unroll
         for (int i = 0; i < NQ; ++i) {
@@ -362,7 +376,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[4][4] = {};
     for (int c0 = 0; c0 < a.V; c0 += 64) {
         {
-            if (c0 > 0) issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * K * a.V + c0, a.dbuf + hbase * K * a.V + c0, a.V);
+            if (c0 > 0) issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V + c0, a.dbuf + hbase * KS * a.V + c0, a.V);
             uint4 rv[2], rd[2];
 #pragma unroll
             for (int i = 0; i < 2; ++i) {
@@ -416,9 +430,13 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
 #pragma unroll
             for (int e = 0; e < 4; e += 2) {
                 const int t = t0 + 16 * rb + gr + 8 * (e >> 1), c = c0 + 32 * ch + 8 * nn + 2 * tg;
-                if (t < a.T)
-                    *reinterpret_cast<__nv_bfloat162*>(a.dv + row(t) * a.V + c) =
-                        __floats2bfloat162_rn(dv[nn][e], dv[nn][e + 1]);
+                if (t < a.T) {
+                    if constexpr (KS > K)
+                        *reinterpret_cast<float2*>(a.dv32 + row(t) * a.V + c) = make_float2(dv[nn][e], dv[nn][e + 1]);
+                    else
+                        *reinterpret_cast<__nv_bfloat162*>(a.dv + row(t) * a.V + c) =
+                            __floats2bfloat162_rn(dv[nn][e], dv[nn][e + 1]);
+                }
             }
         __syncthreads();
     }
@@ -518,7 +536,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
             *reinterpret_cast<float2*>(W + t * LQ + j0) = make_float2(0.f, 0.f);
             continue;
         }
-        const int64_t off = row(tt) * K + j0;
+        const int64_t off = row(tt) * KS + j0;
         const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
         const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
         const float2 kv = fused ? make_float2(-expm1f(gv.x), -expm1f(gv.y))
@@ -570,12 +588,12 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         }
         for (int t = (p + 1) * RR - 1; t >= p * RR; --t) {
             ax += X[t * LQ + j];
-            if (t0 + t < a.T) a.dg[row(t0 + t) * K + j] = ax + W[t * LQ + j];
+            if (t0 + t < a.T) a.dg[row(t0 + t) * KS + j] = ax + W[t * LQ + j];
         }
     }
 }
 
-template <int K>
+template <int K, int KS>
 bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
     const size_t smem = sizeof(BSmem<K>);
     int dev = 0, optin = 0;
@@ -585,15 +603,24 @@ bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
     static bool configured = false;
     if (!configured) {
         HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_bwd_chunk_kernel<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+            cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
-    gla_bwd_chunk_kernel<K><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B)), kThreads, smem, stream>>>(a);
+    gla_bwd_chunk_kernel<K, KS><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), kThreads, smem, stream>>>(a);
     HGRN_LAUNCH_CHECK();
     return true;
 }
 
 size_t chunk_smem(int64_t K) { return K == 64 ? sizeof(BSmem<64>) : sizeof(BSmem<128>); }
+
+// dv = bf16(p0 + p1): the two K halves' fp32 partials (n a multiple of 4, 16-byte aligned).
+__global__ void gla_sum_halves_bwd_kernel(const float* p, __nv_bfloat16* o, int64_t n) {
+    for (int64_t i = 4 * (int64_t(blockIdx.x) * blockDim.x + threadIdx.x); i < n; i += 4 * int64_t(gridDim.x) * blockDim.x) {
+        const float4 x = *reinterpret_cast<const float4*>(p + i), y = *reinterpret_cast<const float4*>(p + n + i);
+        __nv_bfloat162 r[2] = {__floats2bfloat162_rn(x.x + y.x, x.y + y.y), __floats2bfloat162_rn(x.z + y.z, x.w + y.w)};
+        *reinterpret_cast<uint2*>(o + i) = *reinterpret_cast<const uint2*>(r);
+    }
+}
 
 }  // namespace
 
@@ -615,8 +642,8 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     if (!bf(in.q) || !bf(in.v) || !bf(gout.dout) || !bf(grads.dq) || !bf(grads.dv)) return false;
     if (!fused && !bf(in.k)) return false;
     if (!grads.dk.empty() && !bf(grads.dk)) return false;
-    if ((d.K != 64 && d.K != 128) || d.V % 64 != 0 || d.T < 1) return false;
-    if (d.T >= (int64_t(1) << 30) || d.H >= 65536 || d.B >= 65536 || d.B * d.H >= 65536) return false;
+    if ((d.K != 64 && d.K != 128 && d.K != 256) || d.V % 64 != 0 || d.T < 1) return false;
+    if (d.T >= (int64_t(1) << 30) || d.H >= 65536 || d.B * (d.K / 128 + 1) >= 65536 || d.B * d.H >= 65536) return false;
     for (const Tensor* t : {&in.q, &in.k, &in.v, &in.g, &gout.dout, &grads.dq, &grads.dk, &grads.dv, &grads.dg})
         if (!t->empty() && reinterpret_cast<uintptr_t>(t->data()) % 16 != 0) return false;
     int dev = 0, optin = 0;
@@ -655,7 +682,18 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     ba.dg = f32_out(grads.dg, "dg");
     ba.T = int(d.T), ba.H = int(d.H), ba.V = int(d.V), ba.N = N;
     ba.scale = scale;
-    const bool ok = d.K == 64 ? launch_chunk<64>(ba, int(d.B), stream) : launch_chunk<128>(ba, int(d.B), stream);
+    // K = 256: the K = 128 kernel on the two 128-column halves (dq, dk, dg of the half; dv summed over them).
+    const int nh = d.K == 256 ? 2 : 1;
+    const int64_t nv = d.B * d.T * d.H * d.V;
+    if (nh > 1) HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&ba.dv32), nh * nv * sizeof(float), stream));
+    const bool ok = d.K == 64    ? launch_chunk<64, 64>(ba, int(d.B), stream)
+                   : d.K == 128 ? launch_chunk<128, 128>(ba, int(d.B), stream)
+                                : launch_chunk<128, 256>(ba, int(d.B), stream);
+    if (nh > 1) {
+        gla_sum_halves_bwd_kernel<<<unsigned(std::min<int64_t>((nv / 4 + 255) / 256, 4096)), 256, 0, stream>>>(ba.dv32, ba.dv, nv);
+        HGRN_LAUNCH_CHECK();
+        HGRN_CUDA_CHECK(cudaFreeAsync(ba.dv32, stream));
+    }
     HGRN_CUDA_CHECK(cudaFreeAsync(scratch, stream));
     return ok;  // (ok is true: the shared-memory size was checked above)
 }

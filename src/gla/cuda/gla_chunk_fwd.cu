@@ -10,10 +10,13 @@
 // 16-row blocks span more than 2^100 of decay (log f below about -4.3 per step on average) takes an exact
 // elementwise path for A. Operands are rounded to TF32 (10-bit mantissa; bf16 inputs are exact in it); the
 // state update splits k~ into two TF32 halves, so the state keeps fp32 accuracy. k absent: k = 1 - exp(g).
-// Covered: q, v, o bf16 (k bf16 or absent), K in {64, 128}, V a multiple of 64; else the caller falls back.
+// Covered: q, v, o bf16 (k bf16 or absent), K in {64, 128, 256}, V a multiple of 64; else the caller falls back.
+// K = 256 runs the K = 128 kernels on the two 128-column halves of q, k, g (= the state's row halves, which
+// evolve independently): o is the sum of the halves' o, written as fp32 partials and summed into bf16.
 // Few blocks (B H V / 64 at most half the SMs, T > 256): the split path instead, the backward's state pass
 // (H direction) writing every H_n to scratch, then gla_chunk_out_kernel with all chunks in parallel.
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
 
 #include "gla/cuda/gla_cuda_common.cuh"
@@ -31,6 +34,7 @@ struct FwdArgs {
     const float *g, *h0;
     __nv_bfloat16* o;
     float* ht;
+    float* o32;  // K = 256 (two 128-halves): this half's fp32 partial of o instead of o (summed afterwards)
     int T, H, V;
     float scale;
 };
@@ -66,7 +70,7 @@ struct Smem {
 __device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }  // b < i, i in 1..3
 
 // All global loads of a chunk are issued before any is used (16-byte vectors), so their latencies overlap.
-template <int K>
+template <int K, int KS>
 __device__ void load_chunk(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, int t0) {
     using S = Smem<K>;
     constexpr int NQ = kC * K / 8 / kThreads, NG = kC * K / 4 / kThreads, NV = kC * kBV / 8 / kThreads;
@@ -77,13 +81,13 @@ __device__ void load_chunk(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, i
 #pragma unroll
     for (int i = 0; i < NQ; ++i) {
         const int idx = threadIdx.x + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
-        rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * K + j)) : z4;
-        rk[i] = (tt < a.T && a.k) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * K + j)) : z4;
+        rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * KS + j)) : z4;
+        rk[i] = (tt < a.T && a.k) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * KS + j)) : z4;
     }
 #pragma unroll
     for (int i = 0; i < NG; ++i) {
         const int idx = threadIdx.x + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
-        rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * K + j)) : make_float4(0, 0, 0, 0);
+        rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * KS + j)) : make_float4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int i = 0; i < NV; ++i) {
@@ -251,7 +255,7 @@ __device__ void scores_mma(Smem<K>& s, float scale) {
 
 // o = s q~ H + A v for the chunk at t0 and the V tile c0.., from Q (q^), cq, A, Vs and Hs; warp w: rows
 // 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles). v is bf16 (exact in TF32): its bits go in unconverted.
-template <int K>
+template <int K, int KS>
 __device__ __forceinline__ void output_tile(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, int t0) {
     using S = Smem<K>;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
@@ -288,8 +292,11 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, Smem<K>& s, int b,
         for (int e = 0; e < 4; e += 2) {
             const int t = t0 + 16 * orb + gr + (e >= 2 ? 8 : 0), c = c0 + oc0 + 8 * n + 2 * tg;
             if (t < a.T) {
-                __nv_bfloat162 pr = __floats2bfloat162_rn(oacc[n][e], oacc[n][e + 1]);
-                *reinterpret_cast<__nv_bfloat162*>(a.o + ((int64_t(b) * a.T + t) * a.H + h) * a.V + c) = pr;
+                const int64_t off = ((int64_t(b) * a.T + t) * a.H + h) * a.V + c;
+                if constexpr (KS > K)
+                    *reinterpret_cast<float2*>(a.o32 + off) = make_float2(oacc[n][e], oacc[n][e + 1]);
+                else
+                    *reinterpret_cast<__nv_bfloat162*>(a.o + off) = __floats2bfloat162_rn(oacc[n][e], oacc[n][e + 1]);
             }
         }
 }
@@ -322,15 +329,41 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
 }
 
+// The arguments of K half kh (KS = 256 as two K = 128 halves; KS = K: kh = 0, unchanged): q, k, g columns and
+// h0, ht rows of the half, o32 the half's partial (nvo = B T H V apart).
+template <int K, int KS>
+__device__ __forceinline__ void to_half(FwdArgs& a, int kh, int64_t nvo) {
+    if (KS > K && kh > 0) {
+        a.q += kh * K;
+        if (a.k) a.k += kh * K;
+        a.g += kh * K;
+        if (a.h0) a.h0 += int64_t(kh) * K * a.V;
+        if (a.ht) a.ht += int64_t(kh) * K * a.V;
+        if (a.o32) a.o32 += kh * nvo;
+    }
+}
+
+// o = bf16(p0 + p1): the two K halves' fp32 partials (n a multiple of 4, 16-byte aligned).
+__global__ void gla_sum_halves_kernel(const float* p, __nv_bfloat16* o, int64_t n) {
+    for (int64_t i = 4 * (int64_t(blockIdx.x) * blockDim.x + threadIdx.x); i < n; i += 4 * int64_t(gridDim.x) * blockDim.x) {
+        const float4 x = *reinterpret_cast<const float4*>(p + i), y = *reinterpret_cast<const float4*>(p + n + i);
+        __nv_bfloat162 r[2] = {__floats2bfloat162_rn(x.x + y.x, x.y + y.y), __floats2bfloat162_rn(x.z + y.z, x.w + y.w)};
+        *reinterpret_cast<uint2*>(o + i) = *reinterpret_cast<const uint2*>(r);
+    }
+}
+
 // Split forward, part 2 (part 1 is chunk_states_forward: every H_n into hbuf): one block per (chunk, head,
 // sequence), all chunks in parallel; the scores are formed once and the V tiles walked with H_n from hbuf.
-template <int K>
+template <int K, int KS>
 __global__ void __launch_bounds__(kThreads, 1) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N) {
     using S = Smem<K>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
-    const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t0 = n * kC;
-    const float* hp = hbuf + ((int64_t(b) * a.H + h) * N + n) * K * a.V;
+    constexpr int nh = KS / K;
+    const int kh = blockIdx.z % nh;  // K half (K = 256: blockIdx.z = 2 b + half)
+    const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / nh, t0 = n * kC;
+    if constexpr (KS > K) to_half<K, KS>(a, kh, int64_t(gridDim.z / nh) * a.T * a.H * a.V);
+    const float* hp = hbuf + ((int64_t(b) * a.H + h) * N + n) * KS * a.V + int64_t(kh) * K * a.V;
     auto issue_h = [&](int c0) {  // K x 64 fp32 tile of H_n into Hs (asynchronous)
 #pragma unroll
         for (int i = 0; i < K * kBV / 4 / kThreads; ++i) {
@@ -340,7 +373,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_out_kernel(FwdArgs a, c
         asm volatile("cp.async.commit_group;\n" ::: "memory");
     };
     issue_h(0);
-    load_chunk<K>(a, s, b, h, 0, t0);
+    load_chunk<K, KS>(a, s, b, h, 0, t0);
     __syncthreads();
     chunk_prologue<K>(s, a.scale);
     for (int c0 = 0; c0 < a.V; c0 += kBV) {
@@ -350,23 +383,25 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_out_kernel(FwdArgs a, c
         }
         asm volatile("cp.async.wait_group 0;\n" ::: "memory");
         __syncthreads();
-        output_tile<K>(a, s, b, h, c0, t0);
+        output_tile<K, KS>(a, s, b, h, c0, t0);
         __syncthreads();
     }
 }
 
-template <int K>
+template <int K, int KS>
 __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
     using S = Smem<K>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
-    const int c0 = blockIdx.x * kBV, h = blockIdx.y, b = blockIdx.z;
+    const int nvt = a.V / kBV, kh = KS > K ? blockIdx.x / nvt : 0;  // K half (KS = 256: blockIdx.x = half V/64 + tile)
+    const int c0 = (KS > K ? blockIdx.x % nvt : blockIdx.x) * kBV, h = blockIdx.y, b = blockIdx.z;
+    if constexpr (KS > K) to_half<K, KS>(a, kh, int64_t(gridDim.z) * a.T * a.H * a.V);
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     // State tile of this warp: rows 16 * (w % RB) .., columns (w / RB) * NT * 8 ..
     constexpr int RB = K / 16, WC = 8 / RB, NT = kBV / WC / 8;
     const int hr0 = 16 * (w % RB), hc0 = (w / RB) * NT * 8;
     float Hacc[NT][4];
-    const int64_t sbase = (int64_t(b) * a.H + h) * K * a.V;
+    const int64_t sbase = (int64_t(b) * a.H + h) * KS * a.V;  // h0, ht already offset to this half's rows
 #pragma unroll
     for (int n = 0; n < NT; ++n)
 #pragma unroll
@@ -376,10 +411,10 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
             s.Hs[j * S::LV + c] = Hacc[n][e];
         }
     for (int t0 = 0; t0 < a.T; t0 += kC) {
-        load_chunk<K>(a, s, b, h, c0, t0);
+        load_chunk<K, KS>(a, s, b, h, c0, t0);
         __syncthreads();
         chunk_prologue<K>(s, a.scale);
-        output_tile<K>(a, s, b, h, c0, t0);
+        output_tile<K, KS>(a, s, b, h, c0, t0);
         // H <- Diag(2^Gamma) H + k~^T v, k~ split into two TF32 halves.
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
@@ -423,30 +458,26 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
             }
 }
 
-template <int K>
-bool launch(const FwdArgs& a, int B, cudaStream_t stream) {
+// KS / K halves of the full head dim KS (KS = 256: 2, each block one half, a.o32 the partials), else 1.
+template <int K, int KS>
+void launch(const FwdArgs& a, int B, cudaStream_t stream) {
     const size_t smem = sizeof(Smem<K>);
-    int dev = 0, optin = 0;
-    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
-    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-    if (size_t(optin) < smem) return false;  // smaller GPUs take the general path
     static bool configured = false;  // one attribute call per process and K (same value every time)
     if (!configured) {
         HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_chunk_fwd_kernel<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+            cudaFuncSetAttribute(gla_chunk_fwd_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
-    const dim3 grid(unsigned(a.V / kBV), unsigned(a.H), unsigned(B));
-    gla_chunk_fwd_kernel<K><<<grid, kThreads, smem, stream>>>(a);
+    const dim3 grid(unsigned(KS / K * (a.V / kBV)), unsigned(a.H), unsigned(B));
+    gla_chunk_fwd_kernel<K, KS><<<grid, kThreads, smem, stream>>>(a);
     HGRN_LAUNCH_CHECK();
-    return true;
 }
 
 // Split forward (state pass + per-chunk outputs) where the sequential kernel has too few blocks to fill the
 // GPU: its blocks (B H V / 64) walk all N chunks in turn, the state pass has 4x as many (K/32 x V/64 tiles
 // per head, several per SM) and the output kernel is fully parallel over chunks. HGRN_GLA_FWD_SPLIT=0 / 1
 // forces either path (benchmarks); the sequential one needs no scratch.
-bool use_split(const GlaDims& d) {
+bool use_split(const GlaDims& d, int nh) {
     static const int forced = [] {
         const char* e = std::getenv("HGRN_GLA_FWD_SPLIT");
         return e ? std::atoi(e) : -1;
@@ -457,31 +488,27 @@ bool use_split(const GlaDims& d) {
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     // Measured on the H100 (132 SMs), K = V = 128: 32 sequential blocks 3.81 ms vs split 1.74; 128 blocks
     // 1.02 vs 1.46; 256 blocks 0.93 vs 1.39. The split pays below about half an SM per block.
-    return d.T > 4 * kC && 2 * d.B * d.H * (d.V / kBV) <= int64_t(sms);
+    return d.T > 4 * kC && 2 * d.B * d.H * (d.V / kBV) * nh <= int64_t(sms);
 }
 
-template <int K>
-bool launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
+template <int K, int KS>
+void launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
     const size_t smem = sizeof(Smem<K>);
-    int dev = 0, optin = 0;
-    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
-    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-    if (size_t(optin) < smem) return false;
     static bool configured = false;
     if (!configured) {
         HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_chunk_out_kernel<K>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+            cudaFuncSetAttribute(gla_chunk_out_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
     const int N = (a.T + kC - 1) / kC;
     float* hbuf = nullptr;
-    const size_t nstate = size_t(B) * a.H * size_t(N) * K * a.V;
+    const size_t nstate = size_t(B) * a.H * size_t(N) * KS * a.V;
     HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&hbuf), nstate * sizeof(float), stream));
-    chunk_states_forward(a.k, a.v, a.g, a.h0, hbuf, a.ht, B, a.T, a.H, K, a.V, stream);
-    gla_chunk_out_kernel<K><<<dim3(unsigned(N), unsigned(a.H), unsigned(B)), kThreads, smem, stream>>>(a, hbuf, N);
+    chunk_states_forward(a.k, a.v, a.g, a.h0, hbuf, a.ht, B, a.T, a.H, KS, a.V, stream);
+    const dim3 grid(unsigned(N), unsigned(a.H), unsigned(B * (KS / K)));
+    gla_chunk_out_kernel<K, KS><<<grid, kThreads, smem, stream>>>(a, hbuf, N);
     HGRN_LAUNCH_CHECK();
     HGRN_CUDA_CHECK(cudaFreeAsync(hbuf, stream));
-    return true;
 }
 
 }  // namespace
@@ -490,8 +517,8 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
                       cudaStream_t stream) {
     const bool bf16_io = in.q.dtype() == DType::bf16 && in.v.dtype() == DType::bf16 &&
                          out.o.dtype() == DType::bf16 && (in.k.empty() || in.k.dtype() == DType::bf16);
-    if (!bf16_io || (d.K != 64 && d.K != 128) || d.V % kBV != 0) return false;
-    if (d.T >= (int64_t(1) << 31) || d.H >= 65536 || d.B >= 65536) return false;
+    if (!bf16_io || (d.K != 64 && d.K != 128 && d.K != 256) || d.V % kBV != 0) return false;
+    if (d.T >= (int64_t(1) << 31) || d.H >= 65536 || d.B * (d.K / 128 + 1) >= 65536) return false;
     for (const Tensor* t : {&in.q, &in.k, &in.v, &in.g})  // 16-byte vector loads
         if (!t->empty() && reinterpret_cast<uintptr_t>(t->data()) % 16 != 0) return false;
     FwdArgs a{};
@@ -504,9 +531,30 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
     a.ht = f32_out(out.ht, "ht");
     a.T = int(d.T), a.H = int(d.H), a.V = int(d.V);
     a.scale = scale;
-    if (d.K == 128 && !use_split(d)) return launch<128>(a, int(d.B), stream);
-    if (d.K == 64 && !use_split(d)) return launch<64>(a, int(d.B), stream);
-    return d.K == 64 ? launch_split<64>(a, int(d.B), stream) : launch_split<128>(a, int(d.B), stream);
+    int dev = 0, optin = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    if (size_t(optin) < (d.K == 64 ? sizeof(Smem<64>) : sizeof(Smem<128>))) return false;  // e.g. sm_80
+    const int B = int(d.B);
+    if (d.K == 64) {
+        use_split(d, 1) ? launch_split<64, 64>(a, B, stream) : launch<64, 64>(a, B, stream);
+        return true;
+    }
+    // K = 256: the K = 128 kernels on the two 128-column halves of q, k, g (rows of the state), each block
+    // writing its half's fp32 partial of o; then o = bf16(sum of the two).
+    const int nh = int(d.K / 128);
+    const int64_t no = d.B * d.T * d.H * d.V;
+    if (nh > 1) HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&a.o32), nh * no * sizeof(float), stream));
+    if (nh > 1)
+        use_split(d, nh) ? launch_split<128, 256>(a, B, stream) : launch<128, 256>(a, B, stream);
+    else
+        use_split(d, nh) ? launch_split<128, 128>(a, B, stream) : launch<128, 128>(a, B, stream);
+    if (nh > 1) {
+        gla_sum_halves_kernel<<<unsigned(std::min<int64_t>((no / 4 + 255) / 256, 4096)), 256, 0, stream>>>(a.o32, a.o, no);
+        HGRN_LAUNCH_CHECK();
+        HGRN_CUDA_CHECK(cudaFreeAsync(a.o32, stream));
+    }
+    return true;
 }
 
 }  // namespace hgrn::gla_cuda
