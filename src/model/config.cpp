@@ -2,6 +2,8 @@
 // the expected parameter names and shapes; loading a checkpoint folder into parameters.
 #include "model/config.h"
 
+#include "model/pretrained.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -326,56 +328,18 @@ std::vector<std::string> ModelConfig::unknown_keys() const {
 
 // ---- parameters ----
 
-namespace {
-
-void add_mixer_params(const ModelConfig& c, int l, std::vector<ParamSpec>& out) {
-    const std::string p = "model.layers." + std::to_string(l) + ".attn.";
-    const int64_t D = c.hidden_size, F = c.forget_dim(), E = c.input_dim(), W = c.conv_size;
-    auto add = [&](const std::string& n, Shape s, ParamInit init = ParamInit::normal) {
-        out.push_back({p + n, s, init, l});
-    };
-    if (c.model_type == ModelType::hgrn2) {  // fla/layers/hgrn2.py, in module order
-        add("q_proj.weight", {F, D});
-        add("f_proj.weight", {F, D});
-        add("i_proj.weight", {D, D});
-        if (c.use_short_conv) {
-            add("q_conv1d.weight", {F, 1, W});
-            add("f_conv1d.weight", {F, 1, W});
-            add("i_conv1d.weight", {D, 1, W});
-        }
-        if (c.elementwise_affine) add("g_norm.weight", {D}, ParamInit::ones);
-        add("o_proj.weight", {D, D});
-    } else {  // fla/layers/hgrn.py
-        add("i_proj.weight", {E, D});
-        add("f_proj.weight", {E, D});
-        add("g_proj.weight", {E, D});
-        if (c.use_short_conv) {
-            add("f_conv1d.weight", {E, 1, W});
-            add("i_conv1d.weight", {E, 1, W});
-        }
-        if (c.elementwise_affine) add("g_norm.weight", {E}, ParamInit::ones);
-        add("o_proj.weight", {D, E});
-    }
-}
-
-}  // namespace
-
+// The names and shapes come from the model itself (lm_parameter_shapes), so the checkpoint layout and the
+// model's layout cannot drift apart; this adds fla's initialisation rule and the layer of each tensor.
 std::vector<ParamSpec> expected_parameters(const ModelConfig& c) {
-    const int64_t D = c.hidden_size, I = c.mlp_dim(), L = c.num_hidden_layers;
     std::vector<ParamSpec> out;
-    if (c.use_lower_bound) out.push_back({"model.lower_bounds", {L, D}, ParamInit::zeros, -1});
-    out.push_back({"model.embeddings.weight", {c.vocab_size, D}, ParamInit::normal, -1});
-    for (int l = 0; l < int(L); ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
-        out.push_back({p + "attn_norm.weight", {D}, ParamInit::ones, l});
-        add_mixer_params(c, l, out);
-        out.push_back({p + "mlp_norm.weight", {D}, ParamInit::ones, l});
-        out.push_back({p + "mlp.gate_proj.weight", {I, D}, ParamInit::normal, l});
-        out.push_back({p + "mlp.up_proj.weight", {I, D}, ParamInit::normal, l});
-        out.push_back({p + "mlp.down_proj.weight", {D, I}, ParamInit::normal, l});
+    for (const auto& [name, shape] : lm_parameter_shapes(lm_dims_from_config(c))) {
+        ParamInit init = ParamInit::normal;
+        if (name.find("norm.weight") != std::string::npos) init = ParamInit::ones;
+        else if (name == "model.lower_bounds" || name.find(".bias") != std::string::npos) init = ParamInit::zeros;
+        int layer = -1;
+        if (name.rfind("model.layers.", 0) == 0) layer = std::stoi(name.substr(13));
+        out.push_back({name, shape, init, layer});
     }
-    out.push_back({"model.norm.weight", {D}, ParamInit::ones, -1});
-    if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, D}, ParamInit::normal, -1});
     return out;
 }
 

@@ -17,13 +17,13 @@ std::vector<std::pair<std::string, Shape>> lm_parameter_shapes(const LmDims& d) 
                "vocab must be > 0 unless the model takes features and classifies (vocab ", d.vocab, ")");
     std::vector<std::pair<std::string, Shape>> s;
     HGRN_CHECK(d.input_features >= 0 && d.num_labels >= 0, "input_features and num_labels must be >= 0");
+    if (d.lower_bounds) s.emplace_back("model.lower_bounds", Shape{d.L, d.D});  // fla's state-dict order
     if (d.input_features > 0) {
         s.emplace_back("model.input_proj.weight", Shape{d.D, d.input_features});
         s.emplace_back("model.input_proj.bias", Shape{d.D});
     } else {
         s.emplace_back("model.embeddings.weight", Shape{d.vocab, d.D});
     }
-    if (d.lower_bounds) s.emplace_back("model.lower_bounds", Shape{d.L, d.D});
     for (int64_t i = 0; i < d.L; ++i) {
         s.emplace_back(layer_name(i, "attn_norm.weight"), Shape{d.D});
         if (d.kind == MixerKind::hgrn2) {
@@ -43,8 +43,8 @@ std::vector<std::pair<std::string, Shape>> lm_parameter_shapes(const LmDims& d) 
             s.emplace_back(layer_name(i, "attn.f_proj.weight"), Shape{d.E, d.D});
             s.emplace_back(layer_name(i, "attn.g_proj.weight"), Shape{d.E, d.D});
             if (d.conv > 0) {
-                s.emplace_back(layer_name(i, "attn.i_conv1d.weight"), Shape{d.E, 1, d.conv});
                 s.emplace_back(layer_name(i, "attn.f_conv1d.weight"), Shape{d.E, 1, d.conv});
+                s.emplace_back(layer_name(i, "attn.i_conv1d.weight"), Shape{d.E, 1, d.conv});
             }
             if (d.affine) s.emplace_back(layer_name(i, "attn.g_norm.weight"), Shape{d.E});
             s.emplace_back(layer_name(i, "attn.o_proj.weight"), Shape{d.D, d.E});

@@ -36,7 +36,7 @@ Pretrained load_pretrained(const std::filesystem::path& dir, DType dtype) {
     return p;
 }
 
-NamedTensors named_parameters(const LanguageModel& m, const ParamStore& store) {
+NamedTensors named_parameters(const ParamStore& store) {
     NamedTensors out;
     for (const ParamEntry& e : store.entries()) out.emplace_back(e.name, store.get(e.name));
     return out;
@@ -44,12 +44,12 @@ NamedTensors named_parameters(const LanguageModel& m, const ParamStore& store) {
 
 void save_pretrained_model(const std::filesystem::path& dir, const ModelConfig& cfg, const LanguageModel& m) {
     if (m.params.dtype() == DType::f32) {
-        save_pretrained(dir, cfg, named_parameters(m, m.params));
+        save_pretrained(dir, cfg, named_parameters(m.params));
         return;
     }
     const ParamStore f32 = m.params.same_layout(DType::f32);
     copy(m.params.flat(), f32.flat());
-    save_pretrained(dir, cfg, named_parameters(m, f32));
+    save_pretrained(dir, cfg, named_parameters(f32));
 }
 
 }  // namespace hgrn

@@ -26,7 +26,7 @@ Pretrained load_pretrained(const std::filesystem::path& dir, DType dtype = DType
 // Writes config.json and model.safetensors (fp32) atomically into dir (created if needed).
 void save_pretrained_model(const std::filesystem::path& dir, const ModelConfig& cfg, const LanguageModel& m);
 
-// The parameters as named tensors (tied lm_head left out), e.g. for saving.
-NamedTensors named_parameters(const LanguageModel& m, const ParamStore& store);
+// A store's tensors under their names (a tied lm_head is not in the store), e.g. for saving.
+NamedTensors named_parameters(const ParamStore& store);
 
 }  // namespace hgrn
