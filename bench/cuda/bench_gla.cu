@@ -1,7 +1,7 @@
 // bench_gla.cu — GLA CUDA kernels on the shapes of ANCHORS.md, timed with CUDA events (warm-up, median of
 // many, input sets rotated so that the working set exceeds L2), next to the machine's ceilings measured in
 // the same run (cuBLAS bf16 GEMM 8192^3, device-to-device copy). Prints a markdown table.
-//   bench_gla [--reps N] [--quick] [--shape I] [--no-step]   (--shape: only row I of the chunk table)
+//   bench_gla [--reps N] [--quick] [--shape I] [--no-step] [--fwd-only]   (--shape: only row I of the chunk table)
 // Forward: HGRN2 form (k = 1 - exp g on chip), bf16 q/v/o, fp32 g, no h0 / ht. Forward+backward: the same
 // plus dq/dv bf16, dg fp32. Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256.
 // Bytes are the fewest a fused kernel must move (each input read once, each output written once).
@@ -171,13 +171,18 @@ void bench_step(int64_t B, double fla_ms, const Ceil& ceil) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool quick = false, step = true;
+    bool quick = false, step = true, backward = true;
     int only = -1;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) g_reps = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--quick")) quick = true;
         else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) only = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--no-step")) step = false;
+        else if (!std::strcmp(argv[i], "--fwd-only")) backward = false;
+        else {
+            std::fprintf(stderr, "bench_gla: unknown argument %s\n", argv[i]);
+            return 2;
+        }
     }
     try {
         if (cuda_device_count() == 0) {
@@ -195,7 +200,7 @@ int main(int argc, char** argv) {
                                  {8, 2048, 8, 256, 1.001, 0}};
         for (int i = 0; i < int(sizeof(shapes) / sizeof(shapes[0])); ++i) {
             if (only >= 0 && i != only) continue;
-            bench_chunk(shapes[i], true, c);
+            bench_chunk(shapes[i], backward, c);
             if (quick) break;
         }
         if (!step) return 0;

@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <sstream>
 
 #include "common/random.h"
@@ -32,13 +34,14 @@ struct Case {
     bool h0 = true, dht = true;
     double strength = 1.0;
     uint64_t seed = 7;
+    bool ht = true;  // ask for the final state (without it the forward may keep the state less exactly)
 };
 
 std::string name(const Case& c) {
     std::ostringstream os;
     os << "B" << c.B << " T" << c.T << " H" << c.H << " K" << c.K << " V" << c.V << " " << dtype_name(c.io)
        << (c.fused ? " fused" : " k") << (c.h0 ? " h0" : "") << (c.dht ? " dht" : "") << " gate*" << c.strength
-       << " seed " << c.seed;
+       << " seed " << c.seed << (c.ht ? "" : " no-ht");
     return os.str();
 }
 
@@ -210,12 +213,13 @@ void run_case(const Case& c, Path path, bool backward) {
     Dev o(c.io, vs), ht(DType::f32, ss);
     o.poison();
     ht.poison();
-    if (path == Path::chunk) gla_chunk_forward(in, {o.view(), ht.view()});
-    else gla_recurrent_forward(in, {o.view(), ht.view()});
+    const Tensor htv = c.ht ? ht.view() : Tensor();
+    if (path == Path::chunk) gla_chunk_forward(in, {o.view(), htv});
+    else gla_recurrent_forward(in, {o.view(), htv});
     cuda_synchronize();
     const bool b16 = c.io == DType::bf16;
     test::judge("o", o.download(), ref.o, nv.o, b16);
-    test::judge("ht", ht.download(), ref.ht, nv.ht, b16);
+    if (c.ht) test::judge("ht", ht.download(), ref.ht, nv.ht, b16);
     if (!backward) return;
     Dev dout(d.dout, c.io, vs);
     Dev dht = c.dht ? Dev(d.dht, DType::f32, ss) : Dev();
@@ -256,6 +260,43 @@ TEST(GlaCudaSmall, ChunkK256TensorCore) {
     run_case({1, 70, 2, 256, 256, DType::bf16, true, true, true, 1.0, 31}, Path::chunk, true);
     run_case({2, 33, 1, 256, 64, DType::bf16, false, true, false, 1.0, 32}, Path::chunk, true);
     run_case({1, 40, 1, 256, 128, DType::bf16, false, false, true, 30.0, 33}, Path::chunk, true);
+}
+
+// Runs f with HGRN_GLA_FWD_BV set to bv (the forward's block width, 64 or 128 V columns) and the sequential
+// forward forced (HGRN_GLA_FWD_SPLIT=0: small batches would otherwise take the split path at long T).
+template <class F>
+void with_fwd_block_width(int bv, const F& f) {
+    ::setenv("HGRN_GLA_FWD_BV", std::to_string(bv).c_str(), 1);
+    ::setenv("HGRN_GLA_FWD_SPLIT", "0", 1);
+    f();
+    ::unsetenv("HGRN_GLA_FWD_BV");
+    ::unsetenv("HGRN_GLA_FWD_SPLIT");
+}
+
+// The forward's two block widths (64 V columns / 8 warps, 128 / 16 warps) on K = 128 and 256, with and
+// without the final state (without it the state update takes one TF32 product instead of two).
+TEST(GlaCudaSmall, ChunkForwardBlockWidths) {
+    for (int bv : {64, 128})
+        with_fwd_block_width(bv, [&] {
+            SCOPED_TRACE(testing::Message() << "block width " << bv);
+            for (bool ht : {true, false}) {
+                run_case({2, 130, 2, 128, 128, DType::bf16, true, true, true, 1.0, 41, ht}, Path::chunk, false);
+                run_case({1, 70, 1, 128, 256, DType::bf16, false, false, true, 1.0, 42, ht}, Path::chunk, false);
+                run_case({1, 65, 2, 256, 128, DType::bf16, true, true, true, 1.0, 43, ht}, Path::chunk, false);
+                run_case({1, 40, 1, 128, 128, DType::bf16, true, true, true, 30.0, 44, ht}, Path::chunk, false);
+            }
+        });
+}
+
+// Long sequences without the final state (one TF32 product per state update), both block widths: the
+// state's error must not grow over 16 chunks.
+TEST(GlaCuda, ChunkForwardNoFinalStateLong) {
+    for (int bv : {64, 128})
+        with_fwd_block_width(bv, [&] {
+            for (double st : {0.1, 1.0})
+                run_case({2, 1025, 2, 128, 128, DType::bf16, true, true, true, st, uint64_t(50 + bv + st * 10), false},
+                         Path::chunk, false);
+        });
 }
 
 void step_case(int64_t B, int64_t H, int64_t K, int64_t V);

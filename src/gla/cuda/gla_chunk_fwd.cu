@@ -25,7 +25,11 @@
 namespace hgrn::gla_cuda {
 namespace {
 
-constexpr int kC = 64, kBV = 64, kThreads = 256;
+constexpr int kC = 64;
+// Blocks come in two widths: BV = 64 V columns with 8 warps, or BV = 128 with 16 warps (one block per head
+// at K = V = 128, so q, k, g are loaded and the scores formed once per head, not once per 64 columns).
+template <int BV>
+constexpr int threads_of = 4 * BV;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kMaxSpan = 100.f;  // largest in-block decay span (log2 units) of the factored path
 
@@ -53,47 +57,71 @@ __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uin
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
-template <int K>
+template <int K, int BV>
 struct Smem {
-    static constexpr int LQ = K + 4, LK = K + 8, LV = kBV + 8, LA = kC + 4;
-    float G[kC * LQ];     // cumsum (log2 units)
+    static constexpr int LQ = K + 4, LK = K + 8, LV = BV + 8, LA = kC + 4;
+    static constexpr int NTH = threads_of<BV>, KD = K, BVD = BV;
+    float G[kC * LQ];     // g (log2 units), then q~ = q 2^G rounded to TF32 (the A operand of q~ H)
     float Q[kC * LQ];     // q, then q^
     float Kh[kC * LK];    // k, then k^
-    float Vs[kC * LV];    // v tile
     float A[kC * LA];     // intra-chunk scores (scaled, masked)
     float Hs[K * LV];     // state before the chunk, the B operand of q~ H
+    uint16_t Vs[kC * LV]; // v tile, bf16 bits (exact in TF32: bits << 16)
     float cq[4][K];       // 2^{r_b}
     float ck[4][K];       // 2^{Gamma - r_b}
     float cib[6][K];      // 2^{r_i - r_b}, b < i
     float dec[K];         // 2^{Gamma}
+    float cpart[4][K];    // cumsum: each part's total
+    float cfirst[4][K];   // cumsum: each 16-row block's first value within its part
 };
 __device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }  // b < i, i in 1..3
 
-// All global loads of a chunk are issued before any is used (16-byte vectors), so their latencies overlap.
-template <int K, int KS>
-__device__ void load_chunk(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, int t0) {
-    using S = Smem<K>;
-    constexpr int NQ = kC * K / 8 / kThreads, NG = kC * K / 4 / kThreads, NV = kC * kBV / 8 / kThreads;
-    uint4 rq[NQ], rk[NQ], rv[NV];
-    float4 rg[NG];
+// One chunk's inputs in registers (16-byte vectors per thread): all global loads of a chunk are issued
+// before any is used, so their latencies overlap. (Issuing the next chunk's loads during the state update
+// was measured: within noise at BV = 128 (0.566 -> 0.556 ms), slower elsewhere through register spills.)
+template <class S>
+struct ChunkRegs {
+    static constexpr int NQ = kC * S::KD / 8 / S::NTH, NG = kC * S::KD / 4 / S::NTH, NV = kC * S::BVD / 8 / S::NTH;
+    uint4 q[NQ], k[NQ], v[NV];
+    float4 g[NG];
+};
+
+template <class S, int KS>
+__device__ __forceinline__ void issue_chunk(const FwdArgs& a, ChunkRegs<S>& r, int b, int h, int c0, int t0) {
+    [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
+    using R = ChunkRegs<S>;
+    constexpr int NQ = R::NQ, NG = R::NG, NV = R::NV;
+    uint4 *rq = r.q, *rk = r.k, *rv = r.v;
+    float4* rg = r.g;
     const uint4 z4 = make_uint4(0, 0, 0, 0);
     auto row = [&](int tt) { return (int64_t(b) * a.T + tt) * a.H + h; };
 #pragma unroll
     for (int i = 0; i < NQ; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
+        const int idx = threadIdx.x + i * NTH, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
         rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * KS + j)) : z4;
         rk[i] = (tt < a.T && a.k) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * KS + j)) : z4;
     }
 #pragma unroll
     for (int i = 0; i < NG; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
+        const int idx = threadIdx.x + i * NTH, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
         rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * KS + j)) : make_float4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (kBV / 8), c = 8 * (idx % (kBV / 8)), tt = t0 + t;
+        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8)), tt = t0 + t;
         rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
     }
+}
+
+// The registers of issue_chunk into shared memory: q, k as fp32, g in log2 units (k = 1 - exp(g) when k is
+// absent), v as bf16 bits.
+template <class S>
+__device__ __forceinline__ void store_chunk(const FwdArgs& a, S& s, const ChunkRegs<S>& r) {
+    [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
+    using R = ChunkRegs<S>;
+    constexpr int NQ = R::NQ, NG = R::NG, NV = R::NV;
+    const uint4 *rq = r.q, *rk = r.k, *rv = r.v;
+    const float4* rg = r.g;
     // 8 bf16 -> two 16-byte stores. Threads of a row are 8 floats apart, so a quarter warp (8 threads) would
     // hit each bank twice; threads with bit 2 of their column group set store their upper half first, which
     // makes every 16-byte store instruction conflict-free. K = 64 keeps scalar stores: the vector form takes
@@ -121,91 +149,87 @@ __device__ void load_chunk(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, i
     };
 #pragma unroll
     for (int i = 0; i < NQ; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8));
+        const int idx = threadIdx.x + i * NTH, t = idx / (K / 8), j = 8 * (idx % (K / 8));
         const bool swap = (j >> 5) & 1;
         unpack(rq[i], s.Q + t * S::LQ + j, swap);
         if (a.k) unpack(rk[i], s.Kh + t * S::LK + j, swap);
     }
 #pragma unroll
     for (int i = 0; i < NG; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4));
+        const int idx = threadIdx.x + i * NTH, t = idx / (K / 4), j = 4 * (idx % (K / 4));
         if constexpr (K < 128) {
             const float g[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 s.G[t * S::LQ + j + e] = g[e] * kLog2e;
-                if (!a.k) s.Kh[t * S::LK + j + e] = -expm1f(g[e]);
+                if (!a.k) s.Kh[t * S::LK + j + e] = one_minus_exp(g[e]);
             }
             continue;
         }
         const float4 x = rg[i];  // 16-byte stores: consecutive threads, consecutive columns (no conflicts)
         *reinterpret_cast<float4*>(s.G + t * S::LQ + j) = make_float4(x.x * kLog2e, x.y * kLog2e, x.z * kLog2e, x.w * kLog2e);
         if (!a.k)
-            *reinterpret_cast<float4*>(s.Kh + t * S::LK + j) = make_float4(-expm1f(x.x), -expm1f(x.y), -expm1f(x.z), -expm1f(x.w));
+            *reinterpret_cast<float4*>(s.Kh + t * S::LK + j) =
+                make_float4(one_minus_exp(x.x), one_minus_exp(x.y), one_minus_exp(x.z), one_minus_exp(x.w));
     }
 #pragma unroll
-    for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (kBV / 8), c = 8 * (idx % (kBV / 8));
-        unpack(rv[i], s.Vs + t * S::LV + c, (c >> 5) & 1);
+    for (int i = 0; i < NV; ++i) {  // raw bf16: consecutive threads, consecutive 16 bytes (no conflicts)
+        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+        *reinterpret_cast<uint4*>(s.Vs + t * S::LV + c) = rv[i];
     }
 }
 
-// The v tile (columns c0..) of the chunk at t0 into Vs.
-template <int K>
-__device__ void load_v(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, int t0) {
-    using S = Smem<K>;
-    constexpr int NV = kC * kBV / 8 / kThreads;
+template <class S, int KS>
+__device__ void load_chunk(const FwdArgs& a, S& s, int b, int h, int c0, int t0) {
+    ChunkRegs<S> r;
+    issue_chunk<S, KS>(a, r, b, h, c0, t0);
+    store_chunk<S>(a, s, r);
+}
+
+// The next chunk's rows of q, k, g and the v tile into L2 (one prefetch per 128-byte line, no registers held):
+// its loads then wait on L2 rather than on HBM.
+template <class S, int KS>
+__device__ __forceinline__ void prefetch_chunk_l2(const FwdArgs& a, int b, int h, int c0, int t0) {
+    constexpr int K = S::KD, BV = S::BVD, LQ = (2 * K + 127) / 128, LG = 4 * K / 128, LV = (2 * BV + 127) / 128;
+    const int nq = a.k ? 2 * LQ : LQ, per_row = nq + LG + LV;
+    for (int i = threadIdx.x; i < kC * per_row; i += S::NTH) {
+        const int t = i / per_row, c = i % per_row, tt = t0 + t;
+        if (tt >= a.T) break;
+        const int64_t row = (int64_t(b) * a.T + tt) * a.H + h;
+        const char* ptr = c < LQ        ? reinterpret_cast<const char*>(a.q + row * KS) + 128 * c
+                          : c < nq      ? reinterpret_cast<const char*>(a.k + row * KS) + 128 * (c - LQ)
+                          : c < nq + LG ? reinterpret_cast<const char*>(a.g + row * KS) + 128 * (c - nq)
+                                        : reinterpret_cast<const char*>(a.v + row * a.V + c0) + 128 * (c - nq - LG);
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(ptr));
+    }
+}
+
+// The v tile (columns c0..) of the chunk at t0 into Vs (bf16 bits).
+template <class S>
+__device__ void load_v(const FwdArgs& a, S& s, int b, int h, int c0, int t0) {
+    constexpr int BV = S::BVD, NTH = S::NTH, NV = kC * BV / 8 / NTH;
     uint4 rv[NV];
 #pragma unroll
     for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (kBV / 8), c = 8 * (idx % (kBV / 8)), tt = t0 + t;
+        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8)), tt = t0 + t;
         rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + ((int64_t(b) * a.T + tt) * a.H + h) * a.V + c0 + c))
                          : make_uint4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * kThreads, t = idx / (kBV / 8), c = 8 * (idx % (kBV / 8));
-        const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&rv[i]);
-        float f[8];
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const float2 x = __bfloat1622float2(p[e]);
-            f[2 * e] = x.x, f[2 * e + 1] = x.y;
-        }
-        const bool swap = K >= 128 && ((c >> 5) & 1);  // as in load_chunk: conflict-free 16-byte stores
-        *reinterpret_cast<float4*>(s.Vs + t * S::LV + c + (swap ? 4 : 0)) =
-            swap ? make_float4(f[4], f[5], f[6], f[7]) : make_float4(f[0], f[1], f[2], f[3]);
-        *reinterpret_cast<float4*>(s.Vs + t * S::LV + c + (swap ? 0 : 4)) =
-            swap ? make_float4(f[0], f[1], f[2], f[3]) : make_float4(f[4], f[5], f[6], f[7]);
+        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+        *reinterpret_cast<uint4*>(s.Vs + t * S::LV + c) = rv[i];
     }
 }
 
-// In-place inclusive cumsum of G over the 64 rows, per column; threads split each column into parts, each
-// scanned in registers (the part totals pass through s.A, which is free until the scores are formed).
-template <int K>
-__device__ void cumsum(Smem<K>& s) {
-    using S = Smem<K>;
-    constexpr int P = kThreads / K, R = kC / P;
-    const int j = threadIdx.x % K, p = threadIdx.x / K;
-    float x[R];
-#pragma unroll
-    for (int i = 0; i < R; ++i) x[i] = s.G[(p * R + i) * S::LQ + j];
-#pragma unroll
-    for (int i = 1; i < R; ++i) x[i] += x[i - 1];
-    s.A[p * K + j] = x[R - 1];
-    __syncthreads();
-    float off = 0;
-    for (int pp = 0; pp < p; ++pp) off += s.A[pp * K + j];
-#pragma unroll
-    for (int i = 0; i < R; ++i) s.G[(p * R + i) * S::LQ + j] = x[i] + off;
-    __syncthreads();
-}
+// A bf16 value of Vs as a TF32 operand (exact: the bf16 bits are the top half of the fp32 bits).
+__device__ __forceinline__ uint32_t bf16_tf32(uint16_t x) { return uint32_t(x) << 16; }
 
 // Exact A for chunks with a very wide decay span: every exponent G_t - G_u <= 0 taken elementwise.
-template <int K>
-__device__ void scores_exact(Smem<K>& s, float scale) {
-    using S = Smem<K>;
-    for (int idx = threadIdx.x; idx < kC * kC; idx += kThreads) {
+template <class S>
+__device__ void scores_exact(S& s, float scale) {
+    [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
+    for (int idx = threadIdx.x; idx < kC * kC; idx += NTH) {
         const int t = idx / kC, u = idx % kC;
         float acc = 0;
         if (u <= t)
@@ -215,40 +239,12 @@ __device__ void scores_exact(Smem<K>& s, float scale) {
     }
 }
 
-// q^, k^ and the column scales (wide: q~, k~ directly and unit scales).
-template <int K>
-__device__ void prepare(Smem<K>& s, bool wide) {
-    using S = Smem<K>;
-    for (int idx = threadIdx.x; idx < kC * K; idx += kThreads) {
-        const int t = idx / K, j = idx % K, rb = (t / 16) * 16;
-        const float G = s.G[t * S::LQ + j], r = s.G[rb * S::LQ + j], Gam = s.G[(kC - 1) * S::LQ + j];
-        s.Q[t * S::LQ + j] *= exp2f(wide ? G : G - r);
-        s.Kh[t * S::LK + j] *= exp2f(wide ? Gam - G : r - G);
-    }
-    for (int j = threadIdx.x; j < K; j += kThreads) {
-        const float Gam = s.G[(kC - 1) * S::LQ + j];
-        float r[4];
-#pragma unroll
-        for (int b = 0; b < 4; ++b) r[b] = s.G[16 * b * S::LQ + j];
-#pragma unroll
-        for (int b = 0; b < 4; ++b) {
-            s.cq[b][j] = wide ? 1.f : exp2f(r[b]);
-            s.ck[b][j] = wide ? 1.f : exp2f(Gam - r[b]);
-        }
-#pragma unroll
-        for (int i = 1; i < 4; ++i)
-#pragma unroll
-            for (int b = 0; b < i; ++b) s.cib[pair_index(i, b)][j] = exp2f(r[i] - r[b]);
-        s.dec[j] = exp2f(Gam);
-    }
-}
-
 // A[16i.., 16b..] = s (q^_i . 2^{r_i - r_b}) k^_b^T, masked to u <= t. 10 block pairs over 8 warps.
-template <int K>
-__device__ void scores_mma(Smem<K>& s, float scale) {
-    using S = Smem<K>;
+template <class S>
+__device__ void scores_mma(S& s, float scale) {
+    [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
-    for (int p = w; p < 10; p += 8) {
+    for (int p = w; p < 10; p += NTH / 32) {
         int i = 0;
         while ((i + 1) * (i + 2) / 2 <= p) ++i;
         const int bb = p - i * (i + 1) / 2;  // b <= i
@@ -274,31 +270,39 @@ __device__ void scores_mma(Smem<K>& s, float scale) {
                 s.A[t * S::LA + u] = u <= t ? acc[n][e] * scale : 0.f;
             }
     }
-    // Blocks above the diagonal are zero.
-    for (int idx = threadIdx.x; idx < kC * kC; idx += kThreads) {
+    // Blocks above the diagonal stay zero from zero_upper_scores (scores_exact writes its zeros itself).
+}
+
+// The blocks of A above the diagonal, once per block: scores_mma never writes them.
+template <class S>
+__device__ void zero_upper_scores(S& s) {
+    for (int idx = threadIdx.x; idx < kC * kC; idx += S::NTH) {
         const int t = idx / kC, u = idx % kC;
         if (u / 16 > t / 16) s.A[t * S::LA + u] = 0.f;
     }
 }
 
-// o = s q~ H + A v for the chunk at t0 and the V tile c0.., from Q (q^), cq, A, Vs and Hs; warp w: rows
-// 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles). v is bf16 (exact in TF32): its bits go in unconverted.
-template <int K, int KS>
-__device__ __forceinline__ void output_tile(const FwdArgs& a, Smem<K>& s, int b, int h, int c0, int t0) {
-    using S = Smem<K>;
+// o = s q~ H + A v for the chunk at t0 and the V tile c0.., from G (q~), A, Vs and Hs; warp w: rows
+// 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles). v is bf16 (exact in TF32): its bits go in unconverted;
+// HS_TF32: Hs holds values already rounded to TF32 (the sequential kernel rounds each state element once
+// when it writes Hs, instead of once per reading warp).
+template <class S, int KS, bool HS_TF32>
+__device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h, int c0, int t0) {
+    [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     const int orb = w % 4, oc0 = 32 * (w / 4);
     float oacc[4][4] = {};
 #pragma unroll 2
     for (int j0 = 0; j0 < K; j0 += 8) {
-        const float f0 = s.cq[orb][j0 + tg], f1 = s.cq[orb][j0 + tg + 4];
-        const float* qr = s.Q + (16 * orb + gr) * S::LQ + j0 + tg;
-        const uint32_t a0 = tf32(qr[0] * f0), a1 = tf32(qr[8 * S::LQ] * f0), a2 = tf32(qr[4] * f1),
-                       a3 = tf32(qr[8 * S::LQ + 4] * f1);
+        const float* qr = s.G + (16 * orb + gr) * S::LQ + j0 + tg;  // q~, already TF32
+        const uint32_t a0 = __float_as_uint(qr[0]), a1 = __float_as_uint(qr[8 * S::LQ]), a2 = __float_as_uint(qr[4]),
+                       a3 = __float_as_uint(qr[8 * S::LQ + 4]);
 #pragma unroll
         for (int n = 0; n < 4; ++n) {
             const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
-            mma(oacc[n], a0, a1, a2, a3, tf32(hb[0]), tf32(hb[4 * S::LV]));
+            const uint32_t b0 = HS_TF32 ? __float_as_uint(hb[0]) : tf32(hb[0]);
+            const uint32_t b1 = HS_TF32 ? __float_as_uint(hb[4 * S::LV]) : tf32(hb[4 * S::LV]);
+            mma(oacc[n], a0, a1, a2, a3, b0, b1);
         }
     }
 #pragma unroll
@@ -310,8 +314,8 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, Smem<K>& s, int b,
         const uint32_t a0 = tf32(ar[0]), a1 = tf32(ar[8 * S::LA]), a2 = tf32(ar[4]), a3 = tf32(ar[8 * S::LA + 4]);
 #pragma unroll
         for (int n = 0; n < 4; ++n) {
-            const float* vb = s.Vs + (u0 + tg) * S::LV + oc0 + 8 * n + gr;
-            mma(oacc[n], a0, a1, a2, a3, __float_as_uint(vb[0]), __float_as_uint(vb[4 * S::LV]));
+            const uint16_t* vb = s.Vs + (u0 + tg) * S::LV + oc0 + 8 * n + gr;
+            mma(oacc[n], a0, a1, a2, a3, bf16_tf32(vb[0]), bf16_tf32(vb[4 * S::LV]));
         }
     }
 #pragma unroll
@@ -329,25 +333,69 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, Smem<K>& s, int b,
         }
 }
 
-// The chunk's scores and q^ / k^ / column scales, after load_chunk (all threads; ends with a barrier).
-template <int K>
-__device__ __forceinline__ void chunk_prologue(Smem<K>& s, float scale) {
-    using S = Smem<K>;
-    cumsum<K>(s);
-    bool wide_local = false;
-    for (int idx = threadIdx.x; idx < 4 * K; idx += kThreads) {
-        const int bb = idx / K, j = idx % K;
-        wide_local |= s.G[16 * bb * S::LQ + j] - s.G[(16 * bb + 15) * S::LQ + j] > kMaxSpan;
+// After load_chunk (all threads; ends with a barrier): the in-chunk cumsum G of g, the wide-span test, q^, k^,
+// q~ (into the G plane) and the column scales, then the scores A. Thread (p, j) owns column j and the R = 64 / P
+// rows p R.. (P = NTH / K parts), so G stays in its registers from the cumsum to q^ / k^: part totals and each
+// 16-row block's first value go through shared memory once, from which every thread gets Gamma = G_63 and
+// the reference rows r_b = G_{16 b} of its column.
+template <class S>
+__device__ __forceinline__ void chunk_prologue(S& s, float scale) {
+    constexpr int K = S::KD, NTH = S::NTH, P = NTH / K, R = kC / P, NB = R / 16;
+    static_assert(NTH % K == 0 && R % 16 == 0, "whole 16-row blocks per thread");
+    const int j = threadIdx.x % K, p = threadIdx.x / K;
+    float x[R];
+#pragma unroll
+    for (int i = 0; i < R; ++i) x[i] = s.G[(p * R + i) * S::LQ + j];
+#pragma unroll
+    for (int i = 1; i < R; ++i) x[i] += x[i - 1];
+    s.cpart[p][j] = x[R - 1];
+#pragma unroll
+    for (int m = 0; m < NB; ++m) s.cfirst[p * NB + m][j] = x[16 * m];
+    __syncthreads();
+    float off = 0, gam = 0, r[4];  // r[b] = G at row 16 b
+#pragma unroll
+    for (int pp = 0; pp < P; ++pp) {
+        const float c = s.cpart[pp][j];
+#pragma unroll
+        for (int m = 0; m < NB; ++m) r[pp * NB + m] = gam + s.cfirst[pp * NB + m][j];
+        if (pp < p) off += c;
+        gam += c;
     }
+#pragma unroll
+    for (int i = 0; i < R; ++i) x[i] += off;
+    bool wide_local = false;
+#pragma unroll
+    for (int m = 0; m < NB; ++m) wide_local |= x[16 * m] - x[16 * m + 15] > kMaxSpan;
     const bool wide = __syncthreads_or(wide_local);
-    if (wide) {
-        scores_exact<K>(s, scale);
+    if (wide) {  // rare (log f below about -4.3 per step): exact scores from G in shared memory
+#pragma unroll
+        for (int i = 0; i < R; ++i) s.G[(p * R + i) * S::LQ + j] = x[i];
+        __syncthreads();
+        scores_exact<S>(s, scale);
         __syncthreads();
     }
-    prepare<K>(s, wide);
+    // q^ = q 2^{G - r_b} (<= 1 factor), k^ = k 2^{r_b - G}, q~ = q^ 2^{r_b} (wide: q~ = q^ = q 2^G, k^ = k 2^{Gamma - G}).
+#pragma unroll
+    for (int m = 0; m < NB; ++m) {
+        const int bb = p * NB + m;
+        auto r_of = [&](int b) { return b == 0 ? r[0] : b == 1 ? r[1] : b == 2 ? r[2] : r[3]; };  // no local memory
+        const float rb = r_of(bb), cq = wide ? 1.f : exp2f(rb);
+#pragma unroll
+        for (int i = 16 * m; i < 16 * m + 16; ++i) {
+            const int t = p * R + i;
+            const float qh = s.Q[t * S::LQ + j] * exp2f(wide ? x[i] : x[i] - rb);
+            s.Q[t * S::LQ + j] = qh;
+            s.Kh[t * S::LK + j] *= exp2f(wide ? gam - x[i] : rb - x[i]);
+            s.G[t * S::LQ + j] = __uint_as_float(tf32(qh * cq));
+        }
+        s.cq[bb][j] = cq;
+        s.ck[bb][j] = wide ? 1.f : exp2f(gam - rb);
+        for (int b2 = 0; b2 < bb; ++b2) s.cib[pair_index(bb, b2)][j] = exp2f(rb - r_of(b2));
+    }
+    if (p == 0) s.dec[j] = exp2f(gam);
     __syncthreads();
     if (!wide) {
-        scores_mma<K>(s, scale);
+        scores_mma<S>(s, scale);
         __syncthreads();
     }
 }
@@ -383,8 +431,9 @@ __global__ void gla_sum_halves_kernel(const float* p, __nv_bfloat16* o, int64_t 
 // Split forward, part 2 (part 1 is chunk_states_forward: every H_n into hbuf): one block per (chunk, head,
 // sequence), all chunks in parallel; the scores are formed once and the V tiles walked with H_n from hbuf.
 template <int K, int KS>
-__global__ void __launch_bounds__(kThreads, 1) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N) {
-    using S = Smem<K>;
+__global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N) {
+    using S = Smem<K, 64>;
+    constexpr int BV = 64, NTH = S::NTH;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
     constexpr int nh = KS / K;
@@ -394,39 +443,43 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_out_kernel(FwdArgs a, c
     const float* hp = hbuf + ((int64_t(b) * a.H + h) * N + n) * KS * a.V + int64_t(kh) * K * a.V;
     auto issue_h = [&](int c0) {  // K x 64 fp32 tile of H_n into Hs (asynchronous)
 #pragma unroll
-        for (int i = 0; i < K * kBV / 4 / kThreads; ++i) {
-            const int idx = threadIdx.x + i * kThreads, j = idx / (kBV / 4), c = 4 * (idx % (kBV / 4));
+        for (int i = 0; i < K * BV / 4 / NTH; ++i) {
+            const int idx = threadIdx.x + i * NTH, j = idx / (BV / 4), c = 4 * (idx % (BV / 4));
             cp_async16(s.Hs + j * S::LV + c, hp + int64_t(j) * a.V + c0 + c);
         }
         asm volatile("cp.async.commit_group;\n" ::: "memory");
     };
     issue_h(0);
-    load_chunk<K, KS>(a, s, b, h, 0, t0);
+    zero_upper_scores<S>(s);
+    load_chunk<S, KS>(a, s, b, h, 0, t0);
     __syncthreads();
-    chunk_prologue<K>(s, a.scale);
-    for (int c0 = 0; c0 < a.V; c0 += kBV) {
+    chunk_prologue<S>(s, a.scale);
+    for (int c0 = 0; c0 < a.V; c0 += BV) {
         if (c0 > 0) {
             issue_h(c0);
-            load_v<K>(a, s, b, h, c0, t0);
+            load_v<S>(a, s, b, h, c0, t0);
         }
         asm volatile("cp.async.wait_group 0;\n" ::: "memory");
         __syncthreads();
-        output_tile<K, KS>(a, s, b, h, c0, t0);
+        output_tile<S, KS, false>(a, s, b, h, c0, t0);
         __syncthreads();
     }
 }
 
-template <int K, int KS>
-__global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
-    using S = Smem<K>;
+// EXACT: the state update keeps fp32 accuracy (k~ split into two TF32 halves), needed when the final state
+// ht is an output; without ht the state only feeds o (bf16), where one TF32 product (relative error ~3e-4,
+// against bf16's 2e-3 rounding of o) is enough.
+template <int K, int KS, int BV, bool EXACT>
+__global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArgs a) {
+    using S = Smem<K, BV>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
-    const int nvt = a.V / kBV, kh = KS > K ? blockIdx.x / nvt : 0;  // K half (KS = 256: blockIdx.x = half V/64 + tile)
-    const int c0 = (KS > K ? blockIdx.x % nvt : blockIdx.x) * kBV, h = blockIdx.y, b = blockIdx.z;
+    const int nvt = a.V / BV, kh = KS > K ? blockIdx.x / nvt : 0;  // K half (KS = 256: blockIdx.x = half V/BV + tile)
+    const int c0 = (KS > K ? blockIdx.x % nvt : blockIdx.x) * BV, h = blockIdx.y, b = blockIdx.z;
     if constexpr (KS > K) to_half<K, KS>(a, kh, int64_t(gridDim.z) * a.T * a.H * a.V);
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     // State tile of this warp: rows 16 * (w % RB) .., columns (w / RB) * NT * 8 ..
-    constexpr int RB = K / 16, WC = 8 / RB, NT = kBV / WC / 8;
+    constexpr int RB = K / 16, WC = threads_of<BV> / 32 / RB, NT = BV / WC / 8;
     const int hr0 = 16 * (w % RB), hc0 = (w / RB) * NT * 8;
     float Hacc[NT][4];
     const int64_t sbase = (int64_t(b) * a.H + h) * KS * a.V;  // h0, ht already offset to this half's rows
@@ -436,14 +489,16 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
         for (int e = 0; e < 4; ++e) {
             const int j = hr0 + gr + (e >= 2 ? 8 : 0), c = hc0 + 8 * n + 2 * tg + (e & 1);
             Hacc[n][e] = a.h0 ? a.h0[sbase + int64_t(j) * a.V + c0 + c] : 0.f;
-            s.Hs[j * S::LV + c] = Hacc[n][e];
+            s.Hs[j * S::LV + c] = __uint_as_float(tf32(Hacc[n][e]));
         }
+    zero_upper_scores<S>(s);
     for (int t0 = 0; t0 < a.T; t0 += kC) {
-        load_chunk<K, KS>(a, s, b, h, c0, t0);
+        load_chunk<S, KS>(a, s, b, h, c0, t0);
         __syncthreads();
-        chunk_prologue<K>(s, a.scale);
-        output_tile<K, KS>(a, s, b, h, c0, t0);
-        // H <- Diag(2^Gamma) H + k~^T v, k~ split into two TF32 halves.
+        if (t0 + kC < a.T) prefetch_chunk_l2<S, KS>(a, b, h, c0, t0 + kC);
+        chunk_prologue<S>(s, a.scale);
+        output_tile<S, KS, true>(a, s, b, h, c0, t0);
+        // H <- Diag(2^Gamma) H + k~^T v (EXACT: k~ split into two TF32 halves).
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float d0 = s.dec[hr0 + gr], d1 = s.dec[hr0 + gr + 8];
@@ -462,10 +517,10 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
                            l2 = tf32(x2 - __uint_as_float(h2)), l3 = tf32(x3 - __uint_as_float(h3));
 #pragma unroll
             for (int n = 0; n < NT; ++n) {
-                const float* vb = s.Vs + (u0 + tg) * S::LV + hc0 + 8 * n + gr;
-                const uint32_t b0 = __float_as_uint(vb[0]), b1 = __float_as_uint(vb[4 * S::LV]);  // bf16: exact
+                const uint16_t* vb = s.Vs + (u0 + tg) * S::LV + hc0 + 8 * n + gr;
+                const uint32_t b0 = bf16_tf32(vb[0]), b1 = bf16_tf32(vb[4 * S::LV]);  // bf16: exact
                 mma(Hacc[n], h0, h1, h2, h3, b0, b1);
-                mma(Hacc[n], l0, l1, l2, l3, b0, b1);
+                if constexpr (EXACT) mma(Hacc[n], l0, l1, l2, l3, b0, b1);
             }
         }
         __syncthreads();  // every warp is done with Hs, Q, Kh, Vs, A of this chunk
@@ -474,14 +529,15 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
             for (int n = 0; n < NT; ++n)
 #pragma unroll
                 for (int e = 0; e < 4; ++e)
-                    s.Hs[(hr0 + gr + (e >= 2 ? 8 : 0)) * S::LV + hc0 + 8 * n + 2 * tg + (e & 1)] = Hacc[n][e];
+                    s.Hs[(hr0 + gr + (e >= 2 ? 8 : 0)) * S::LV + hc0 + 8 * n + 2 * tg + (e & 1)] =
+                        __uint_as_float(tf32(Hacc[n][e]));
         } else {
 #pragma unroll
             for (int n = 0; n < NT; ++n)
 #pragma unroll
                 for (int e = 0; e < 4; e += 2)  // 8-byte stores (a half warp spans all banks once)
                     *reinterpret_cast<float2*>(s.Hs + (hr0 + gr + (e >= 2 ? 8 : 0)) * S::LV + hc0 + 8 * n + 2 * tg) =
-                        make_float2(Hacc[n][e], Hacc[n][e + 1]);
+                        make_float2(__uint_as_float(tf32(Hacc[n][e])), __uint_as_float(tf32(Hacc[n][e + 1])));
         }
         __syncthreads();
     }
@@ -496,41 +552,61 @@ __global__ void __launch_bounds__(kThreads, 1) gla_chunk_fwd_kernel(FwdArgs a) {
 }
 
 // KS / K halves of the full head dim KS (KS = 256: 2, each block one half, a.o32 the partials), else 1.
-template <int K, int KS>
-void launch(const FwdArgs& a, int B, cudaStream_t stream) {
-    const size_t smem = sizeof(Smem<K>);
-    static bool configured = false;  // one attribute call per process and K (same value every time)
+template <int K, int KS, int BV, bool EXACT>
+void launch_tile(const FwdArgs& a, int B, cudaStream_t stream) {
+    const size_t smem = sizeof(Smem<K, BV>);
+    static bool configured = false;  // one attribute call per process and instance (same value every time)
     if (!configured) {
-        HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_chunk_fwd_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_chunk_fwd_kernel<K, KS, BV, EXACT>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
-    const dim3 grid(unsigned(KS / K * (a.V / kBV)), unsigned(a.H), unsigned(B));
-    gla_chunk_fwd_kernel<K, KS><<<grid, kThreads, smem, stream>>>(a);
+    const dim3 grid(unsigned(KS / K * (a.V / BV)), unsigned(a.H), unsigned(B));
+    gla_chunk_fwd_kernel<K, KS, BV, EXACT><<<grid, threads_of<BV>, smem, stream>>>(a);
     HGRN_LAUNCH_CHECK();
+}
+
+// Block width: BV = 128 (16 warps, one block per 128 V columns) where those blocks still fill about the
+// GPU, else BV = 64. K = 64 always takes 64. HGRN_GLA_FWD_BV=64 / 128 forces it (tests, benchmarks; read on
+// every call so that a test can switch it).
+int fwd_block_width(const GlaDims& d, int nh) {
+    if (d.K == 64 || d.V % 128 != 0) return 64;
+    if (const char* e = std::getenv("HGRN_GLA_FWD_BV")) return std::atoi(e) == 128 ? 128 : 64;
+    int dev = 0, sms = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    return 4 * d.B * d.H * nh * (d.V / 128) >= 3 * int64_t(sms) ? 128 : 64;
+}
+
+template <int K, int KS, int BV>
+void launch_bv(const FwdArgs& a, int B, cudaStream_t stream) {
+    a.ht ? launch_tile<K, KS, BV, true>(a, B, stream) : launch_tile<K, KS, BV, false>(a, B, stream);
+}
+
+template <int K, int KS>
+void launch(const FwdArgs& a, int B, int bv, cudaStream_t stream) {
+    if constexpr (K == 128)
+        if (bv == 128) return launch_bv<K, KS, 128>(a, B, stream);
+    launch_bv<K, KS, 64>(a, B, stream);
 }
 
 // Split forward (state pass + per-chunk outputs) where the sequential kernel has too few blocks to fill the
 // GPU: its blocks (B H V / 64) walk all N chunks in turn, the state pass has 4x as many (K/32 x V/64 tiles
 // per head, several per SM) and the output kernel is fully parallel over chunks. HGRN_GLA_FWD_SPLIT=0 / 1
-// forces either path (benchmarks); the sequential one needs no scratch.
+// forces either path (tests, benchmarks); the sequential one needs no scratch.
 bool use_split(const GlaDims& d, int nh) {
-    static const int forced = [] {
-        const char* e = std::getenv("HGRN_GLA_FWD_SPLIT");
-        return e ? std::atoi(e) : -1;
-    }();
-    if (forced >= 0) return forced != 0;
+    if (const char* e = std::getenv("HGRN_GLA_FWD_SPLIT")) return std::atoi(e) != 0;  // read per call (tests)
     int dev = 0, sms = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     // Measured on the H100 (132 SMs), K = V = 128: 32 sequential blocks 3.81 ms vs split 1.74; 128 blocks
     // 1.02 vs 1.46; 256 blocks 0.93 vs 1.39. The split pays below about half an SM per block.
-    return d.T > 4 * kC && 2 * d.B * d.H * (d.V / kBV) * nh <= int64_t(sms);
+    return d.T > 4 * kC && 2 * d.B * d.H * (d.V / 64) * nh <= int64_t(sms);
 }
 
 template <int K, int KS>
 void launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
-    const size_t smem = sizeof(Smem<K>);
+    const size_t smem = sizeof(Smem<K, 64>);
     static bool configured = false;
     if (!configured) {
         HGRN_CUDA_CHECK(
@@ -543,7 +619,7 @@ void launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
     HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&hbuf), nstate * sizeof(float), stream));
     chunk_states_forward(a.k, a.v, a.g, a.h0, hbuf, a.ht, B, a.T, a.H, KS, a.V, stream);
     const dim3 grid(unsigned(N), unsigned(a.H), unsigned(B * (KS / K)));
-    gla_chunk_out_kernel<K, KS><<<grid, kThreads, smem, stream>>>(a, hbuf, N);
+    gla_chunk_out_kernel<K, KS><<<grid, threads_of<64>, smem, stream>>>(a, hbuf, N);
     HGRN_LAUNCH_CHECK();
     HGRN_CUDA_CHECK(cudaFreeAsync(hbuf, stream));
 }
@@ -554,7 +630,7 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
                       cudaStream_t stream) {
     const bool bf16_io = in.q.dtype() == DType::bf16 && in.v.dtype() == DType::bf16 &&
                          out.o.dtype() == DType::bf16 && (in.k.empty() || in.k.dtype() == DType::bf16);
-    if (!bf16_io || (d.K != 64 && d.K != 128 && d.K != 256) || d.V % kBV != 0) return false;
+    if (!bf16_io || (d.K != 64 && d.K != 128 && d.K != 256) || d.V % 64 != 0) return false;
     if (d.T >= (int64_t(1) << 31) || d.H >= 65536 || d.B * (d.K / 128 + 1) >= 65536) return false;
     for (const Tensor* t : {&in.q, &in.k, &in.v, &in.g})  // 16-byte vector loads
         if (!t->empty() && reinterpret_cast<uintptr_t>(t->data()) % 16 != 0) return false;
@@ -571,10 +647,10 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
     int dev = 0, optin = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-    if (size_t(optin) < (d.K == 64 ? sizeof(Smem<64>) : sizeof(Smem<128>))) return false;  // e.g. sm_80
+    if (size_t(optin) < (d.K == 64 ? sizeof(Smem<64, 64>) : sizeof(Smem<128, 64>))) return false;  // e.g. sm_80
     const int B = int(d.B);
     if (d.K == 64) {
-        use_split(d, 1) ? launch_split<64, 64>(a, B, stream) : launch<64, 64>(a, B, stream);
+        use_split(d, 1) ? launch_split<64, 64>(a, B, stream) : launch<64, 64>(a, B, 64, stream);
         return true;
     }
     // K = 256: the K = 128 kernels on the two 128-column halves of q, k, g (rows of the state), each block
@@ -582,10 +658,12 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
     const int nh = int(d.K / 128);
     const int64_t no = d.B * d.T * d.H * d.V;
     if (nh > 1) HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&a.o32), nh * no * sizeof(float), stream));
+    int bv = fwd_block_width(d, nh);
+    if (bv == 128 && size_t(optin) < sizeof(Smem<128, 128>)) bv = 64;
     if (nh > 1)
-        use_split(d, nh) ? launch_split<128, 256>(a, B, stream) : launch<128, 256>(a, B, stream);
+        use_split(d, nh) ? launch_split<128, 256>(a, B, stream) : launch<128, 256>(a, B, bv, stream);
     else
-        use_split(d, nh) ? launch_split<128, 128>(a, B, stream) : launch<128, 128>(a, B, stream);
+        use_split(d, nh) ? launch_split<128, 128>(a, B, stream) : launch<128, 128>(a, B, bv, stream);
     if (nh > 1) {
         gla_sum_halves_kernel<<<unsigned(std::min<int64_t>((no / 4 + 255) / 256, 4096)), 256, 0, stream>>>(a.o32, a.o, no);
         HGRN_LAUNCH_CHECK();
