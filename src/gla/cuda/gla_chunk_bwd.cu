@@ -121,7 +121,7 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 Gs[t * kSLX + j + e] = gv[e] * kLog2e;
-                if (!xp) X[t * kSLX + j + e] = -expm1f(gv[e]);
+                if (!xp) X[t * kSLX + j + e] = one_minus_exp(gv[e]);
             }
         }
 #pragma unroll
@@ -131,7 +131,8 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
         }
         if (it + 1 < a.N) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
         __syncthreads();
-        {  // inclusive cumsum over the 64 rows: 32 columns x 4 parts of 16 rows, scanned in registers
+        {  // inclusive cumsum G over the 64 rows (32 columns x 4 parts of 16 rows, kept in registers), then
+           // x~ = s q 2^G (D) or k 2^{Gamma - G} (H) in place; Gamma = G_63 = the sum of the part totals
             const int j = tid % kSR, p = tid / kSR;
             float x[16];
 #pragma unroll
@@ -140,18 +141,20 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
             for (int i = 1; i < 16; ++i) x[i] += x[i - 1];
             part[p][j] = x[15];
             __syncthreads();
-            float off = 0;
-            for (int pp = 0; pp < p; ++pp) off += part[pp][j];
+            float off = 0, gam = 0;
 #pragma unroll
-            for (int i = 0; i < 16; ++i) Gs[(16 * p + i) * kSLX + j] = x[i] + off;
-            __syncthreads();
+            for (int pp = 0; pp < 4; ++pp) {
+                const float c = part[pp][j];
+                if (pp < p) off += c;
+                gam += c;
+            }
+#pragma unroll
+            for (int i = 0; i < 16; ++i) {
+                const float G = x[i] + off;
+                X[(16 * p + i) * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(gam - G);
+            }
+            if (p == 0) dec[j] = exp2f(gam);
         }
-        for (int idx = tid; idx < kC * kSR; idx += kSThreads) {
-            const int t = idx / kSR, j = idx % kSR;
-            const float G = Gs[t * kSLX + j], Gam = Gs[(kC - 1) * kSLX + j];
-            X[t * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(Gam - G);
-        }
-        if (tid < kSR) dec[tid] = exp2f(Gs[(kC - 1) * kSLX + tid]);
         __syncthreads();
         float* dst = buf + (int64_t(bh) * a.N + n) * a.K * a.V;
 #pragma unroll
@@ -287,7 +290,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
                 s.G[t * LQ + j + e] = gv[e] * kLog2e;
-                if (fused) s.Kh[t * LQ + j + e] = -expm1f(gv[e]);
+                if (fused) s.Kh[t * LQ + j + e] = one_minus_exp(gv[e]);
             }
         }
     }
@@ -539,7 +542,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         const int64_t off = row(tt) * KS + j0;
         const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
         const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
-        const float2 kv = fused ? make_float2(-expm1f(gv.x), -expm1f(gv.y))
+        const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y))
                                 : __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
         const float2 gi = *reinterpret_cast<const float2*>(X + t * LQ + j0);   // dq^inter (unscaled)
         const float2 ki = *reinterpret_cast<const float2*>(Y + t * LQ + j0);   // dk^inter (unscaled)
