@@ -282,12 +282,33 @@ __device__ void zero_upper_scores(S& s) {
     }
 }
 
+// The two CTAs of a cluster (sm_90): a barrier of all their threads (release / acquire, so shared-memory
+// stores into the other CTA are visible after it), and an 8-byte store into CTA `rank`'s copy of a shared
+// variable. The forward kernels only run on GPUs with >= 178 KB of shared memory per block (sm_90), so the
+// sm_80 build never executes these (it compiles them empty).
+__device__ __forceinline__ void cluster_barrier() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void st_cluster_f2(float* local, unsigned rank, float x, float y) {
+#if __CUDA_ARCH__ >= 900
+    const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(local));
+    uint32_t remote;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(addr), "r"(rank));
+    asm volatile("st.shared::cluster.v2.f32 [%0], {%1, %2};" ::"r"(remote), "f"(x), "f"(y) : "memory");
+#endif
+}
+
 // o = s q~ H + A v for the chunk at t0 and the V tile c0.., from G (q~), A, Vs and Hs; warp w: rows
 // 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles). v is bf16 (exact in TF32): its bits go in unconverted;
 // HS_TF32: Hs holds values already rounded to TF32 (the sequential kernel rounds each state element once
 // when it writes Hs, instead of once per reading warp).
-template <class S, int KS, bool HS_TF32>
-__device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h, int c0, int t0) {
+// K = 256 (KS > K, this block one K half kh): PAIR, the two halves are the CTAs of a cluster: half 1 adds its
+// fp32 o into half 0's Q plane (free after the scores), half 0 sums and writes bf16 o. Else each half writes
+// an fp32 partial into a.o32 (summed by gla_sum_halves_kernel).
+template <class S, int KS, bool HS_TF32, bool PAIR = false>
+__device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h, int c0, int t0, int kh = 0) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     const int orb = w % 4, oc0 = 32 * (w / 4);
@@ -318,6 +339,25 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
             mma(oacc[n], a0, a1, a2, a3, bf16_tf32(vb[0]), bf16_tf32(vb[4 * S::LV]));
         }
     }
+    if constexpr (PAIR) {
+        cluster_barrier();  // both halves are past their scores: their Q planes are free
+        if (kh == 1)
+#pragma unroll
+            for (int n = 0; n < 4; ++n)
+#pragma unroll
+                for (int e = 0; e < 4; e += 2)
+                    st_cluster_f2(s.Q + (16 * orb + gr + (e >= 2 ? 8 : 0)) * S::LQ + oc0 + 8 * n + 2 * tg, 0,
+                                  oacc[n][e], oacc[n][e + 1]);
+        cluster_barrier();
+        if (kh == 1) return;
+#pragma unroll
+        for (int n = 0; n < 4; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const float2 p = *reinterpret_cast<const float2*>(s.Q + (16 * orb + gr + (e >= 2 ? 8 : 0)) * S::LQ + oc0 + 8 * n + 2 * tg);
+                oacc[n][e] += p.x, oacc[n][e + 1] += p.y;
+            }
+    }
 #pragma unroll
     for (int n = 0; n < 4; ++n)
 #pragma unroll
@@ -325,7 +365,7 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
             const int t = t0 + 16 * orb + gr + (e >= 2 ? 8 : 0), c = c0 + oc0 + 8 * n + 2 * tg;
             if (t < a.T) {
                 const int64_t off = ((int64_t(b) * a.T + t) * a.H + h) * a.V + c;
-                if constexpr (KS > K)
+                if constexpr (KS > K && !PAIR)
                     *reinterpret_cast<float2*>(a.o32 + off) = make_float2(oacc[n][e], oacc[n][e + 1]);
                 else
                     *reinterpret_cast<__nv_bfloat162*>(a.o + off) = __floats2bfloat162_rn(oacc[n][e], oacc[n][e + 1]);
@@ -474,9 +514,10 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
     using S = Smem<K, BV>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
-    const int nvt = a.V / BV, kh = KS > K ? blockIdx.x / nvt : 0;  // K half (KS = 256: blockIdx.x = half V/BV + tile)
-    const int c0 = (KS > K ? blockIdx.x % nvt : blockIdx.x) * BV, h = blockIdx.y, b = blockIdx.z;
-    if constexpr (KS > K) to_half<K, KS>(a, kh, int64_t(gridDim.z) * a.T * a.H * a.V);
+    // K = 256: blockIdx.x = 2 tile + half, the two halves of a V tile forming a cluster (see output_tile).
+    const int kh = KS > K ? blockIdx.x % 2 : 0;
+    const int c0 = (KS > K ? blockIdx.x / 2 : blockIdx.x) * BV, h = blockIdx.y, b = blockIdx.z;
+    if constexpr (KS > K) to_half<K, KS>(a, kh, 0);
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     // State tile of this warp: rows 16 * (w % RB) .., columns (w / RB) * NT * 8 ..
     constexpr int RB = K / 16, WC = threads_of<BV> / 32 / RB, NT = BV / WC / 8;
@@ -497,7 +538,7 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
         __syncthreads();
         if (t0 + kC < a.T) prefetch_chunk_l2<S, KS>(a, b, h, c0, t0 + kC);
         chunk_prologue<S>(s, a.scale);
-        output_tile<S, KS, true>(a, s, b, h, c0, t0);
+        output_tile<S, KS, true, (KS > K)>(a, s, b, h, c0, t0, kh);
         // H <- Diag(2^Gamma) H + k~^T v (EXACT: k~ split into two TF32 halves).
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
@@ -551,7 +592,7 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
             }
 }
 
-// KS / K halves of the full head dim KS (KS = 256: 2, each block one half, a.o32 the partials), else 1.
+// KS / K halves of the full head dim KS (KS = 256: 2, the two blocks of a cluster), else 1.
 template <int K, int KS, int BV, bool EXACT>
 void launch_tile(const FwdArgs& a, int B, cudaStream_t stream) {
     const size_t smem = sizeof(Smem<K, BV>);
@@ -562,7 +603,21 @@ void launch_tile(const FwdArgs& a, int B, cudaStream_t stream) {
         configured = true;
     }
     const dim3 grid(unsigned(KS / K * (a.V / BV)), unsigned(a.H), unsigned(B));
-    gla_chunk_fwd_kernel<K, KS, BV, EXACT><<<grid, threads_of<BV>, smem, stream>>>(a);
+    if constexpr (KS > K) {  // the two K halves of a V tile as a cluster of 2 CTAs
+        cudaLaunchConfig_t cfg{};
+        cfg.gridDim = grid;
+        cfg.blockDim = dim3(threads_of<BV>);
+        cfg.dynamicSmemBytes = smem;
+        cfg.stream = stream;
+        cudaLaunchAttribute attr{};
+        attr.id = cudaLaunchAttributeClusterDimension;
+        attr.val.clusterDim.x = 2, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = 1;
+        cfg.attrs = &attr;
+        cfg.numAttrs = 1;
+        HGRN_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gla_chunk_fwd_kernel<K, KS, BV, EXACT>, a));
+    } else {
+        gla_chunk_fwd_kernel<K, KS, BV, EXACT><<<grid, threads_of<BV>, smem, stream>>>(a);
+    }
     HGRN_LAUNCH_CHECK();
 }
 
@@ -653,18 +708,23 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
         use_split(d, 1) ? launch_split<64, 64>(a, B, stream) : launch<64, 64>(a, B, 64, stream);
         return true;
     }
-    // K = 256: the K = 128 kernels on the two 128-column halves of q, k, g (rows of the state), each block
-    // writing its half's fp32 partial of o; then o = bf16(sum of the two).
+    // K = 256: the K = 128 kernels on the two 128-column halves of q, k, g (rows of the state). Sequential:
+    // the halves of a V tile are a cluster and sum o on chip. Split: each half writes an fp32 partial of o,
+    // then o = bf16(sum of the two).
     const int nh = int(d.K / 128);
     const int64_t no = d.B * d.T * d.H * d.V;
-    if (nh > 1) HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&a.o32), nh * no * sizeof(float), stream));
     int bv = fwd_block_width(d, nh);
     if (bv == 128 && size_t(optin) < sizeof(Smem<128, 128>)) bv = 64;
+    const bool split = use_split(d, nh);
+    int cc = 0;
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&cc, cudaDevAttrComputeCapabilityMajor, dev));
+    if (nh > 1 && !split && cc < 9) return false;  // the cluster pair needs sm_90
+    if (nh > 1 && split) HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&a.o32), nh * no * sizeof(float), stream));
     if (nh > 1)
-        use_split(d, nh) ? launch_split<128, 256>(a, B, stream) : launch<128, 256>(a, B, bv, stream);
+        split ? launch_split<128, 256>(a, B, stream) : launch<128, 256>(a, B, bv, stream);
     else
-        use_split(d, nh) ? launch_split<128, 128>(a, B, stream) : launch<128, 128>(a, B, bv, stream);
-    if (nh > 1) {
+        split ? launch_split<128, 128>(a, B, stream) : launch<128, 128>(a, B, bv, stream);
+    if (nh > 1 && split) {
         gla_sum_halves_kernel<<<unsigned(std::min<int64_t>((no / 4 + 255) / 256, 4096)), 256, 0, stream>>>(a.o32, a.o, no);
         HGRN_LAUNCH_CHECK();
         HGRN_CUDA_CHECK(cudaFreeAsync(a.o32, stream));
