@@ -57,16 +57,42 @@ __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uin
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
+// D += A B on bf16 operands (m16n8k16, fp32 accumulation). Fragments (PTX ISA): a0 = A[gr][2tg, 2tg+1],
+// a1 = A[gr+8][2tg, 2tg+1], a2 = A[gr][2tg+8, 2tg+9], a3 = A[gr+8][2tg+8, 2tg+9]; b0 = B[2tg, 2tg+1][gr],
+// b1 = B[2tg+8, 2tg+9][gr] (the lower column / row in the low half); C as in the TF32 form.
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+}
+// x0, x1 as bf16 pairs hi + lo (+ lo2): 16 (24) significant bits, against TF32's 11 (split TF32's 22).
+__device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uint32_t& lo) {
+    hi = pack_bf16(x0, x1);
+    lo = pack_bf16(x0 - __uint_as_float(hi << 16), x1 - __uint_as_float(hi & 0xffff0000u));
+}
+__device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uint32_t& lo, uint32_t& lo2) {
+    hi = pack_bf16(x0, x1);
+    const float r0 = x0 - __uint_as_float(hi << 16), r1 = x1 - __uint_as_float(hi & 0xffff0000u);
+    lo = pack_bf16(r0, r1);
+    lo2 = pack_bf16(r0 - __uint_as_float(lo << 16), r1 - __uint_as_float(lo & 0xffff0000u));
+}
+
 template <int K, int BV>
 struct Smem {
-    static constexpr int LQ = K + 4, LK = K + 8, LV = BV + 8, LA = kC + 4;
+    static constexpr int LQ = K + 4, LK = K + 4, LV = BV + 8, LA = kC / 2 + 4;
     static constexpr int NTH = threads_of<BV>, KD = K, BVD = BV;
     float G[kC * LQ];     // g (log2 units), then q~ = q 2^G rounded to TF32 (the A operand of q~ H)
     float Q[kC * LQ];     // q, then q^
     float Kh[kC * LK];    // k, then k^
-    float A[kC * LA];     // intra-chunk scores (scaled, masked)
+    uint32_t A[2 * kC * LA];  // intra-chunk scores (scaled, masked) as bf16 pairs (u, u + 1): hi plane, lo plane
     float Hs[K * LV];     // state before the chunk, the B operand of q~ H
-    uint16_t Vs[kC * LV]; // v tile, bf16 bits (exact in TF32: bits << 16)
+    uint32_t Vs[kC / 2 * LV];  // v tile as bf16 pairs of rows (2 m, 2 m + 1): the B operand of bf16 MMAs
     float cq[4][K];       // 2^{r_b}
     float ck[4][K];       // 2^{Gamma - r_b}
     float cib[6][K];      // 2^{r_i - r_b}, b < i
@@ -81,7 +107,8 @@ __device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2
 // was measured: within noise at BV = 128 (0.566 -> 0.556 ms), slower elsewhere through register spills.)
 template <class S>
 struct ChunkRegs {
-    static constexpr int NQ = kC * S::KD / 8 / S::NTH, NG = kC * S::KD / 4 / S::NTH, NV = kC * S::BVD / 8 / S::NTH;
+    static constexpr int NQ = kC * S::KD / 8 / S::NTH, NG = kC * S::KD / 4 / S::NTH;
+    static constexpr int NP = kC / 2 * S::BVD / 8 / S::NTH, NV = 2 * NP;  // v: NP pairs of rows (2 m, 2 m + 1)
     uint4 q[NQ], k[NQ], v[NV];
     float4 g[NG];
 };
@@ -90,7 +117,7 @@ template <class S, int KS>
 __device__ __forceinline__ void issue_chunk(const FwdArgs& a, ChunkRegs<S>& r, int b, int h, int c0, int t0) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     using R = ChunkRegs<S>;
-    constexpr int NQ = R::NQ, NG = R::NG, NV = R::NV;
+    constexpr int NQ = R::NQ, NG = R::NG;
     uint4 *rq = r.q, *rk = r.k, *rv = r.v;
     float4* rg = r.g;
     const uint4 z4 = make_uint4(0, 0, 0, 0);
@@ -107,10 +134,26 @@ __device__ __forceinline__ void issue_chunk(const FwdArgs& a, ChunkRegs<S>& r, i
         rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * KS + j)) : make_float4(0, 0, 0, 0);
     }
 #pragma unroll
-    for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8)), tt = t0 + t;
-        rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
+    for (int i = 0; i < R::NP; ++i) {
+        const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+#pragma unroll
+        for (int y = 0; y < 2; ++y) {
+            const int tt = t0 + 2 * m + y;
+            rv[2 * i + y] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
+        }
     }
+}
+
+// Rows 2 m (x) and 2 m + 1 (y) of 8 v columns as 8 words {x[c], y[c]} into Vs (row m, columns c..).
+template <class S>
+__device__ __forceinline__ void store_v_pair(S& s, int m, int c, const uint4& x, const uint4& y) {
+    const uint32_t xs[4] = {x.x, x.y, x.z, x.w}, ys[4] = {y.x, y.y, y.z, y.w};
+    uint32_t w[8];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) w[2 * e] = __byte_perm(xs[e], ys[e], 0x5410), w[2 * e + 1] = __byte_perm(xs[e], ys[e], 0x7632);
+    uint4* d = reinterpret_cast<uint4*>(s.Vs + m * S::LV + c);
+    d[0] = make_uint4(w[0], w[1], w[2], w[3]);
+    d[1] = make_uint4(w[4], w[5], w[6], w[7]);
 }
 
 // The registers of issue_chunk into shared memory: q, k as fp32, g in log2 units (k = 1 - exp(g) when k is
@@ -119,7 +162,7 @@ template <class S>
 __device__ __forceinline__ void store_chunk(const FwdArgs& a, S& s, const ChunkRegs<S>& r) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     using R = ChunkRegs<S>;
-    constexpr int NQ = R::NQ, NG = R::NG, NV = R::NV;
+    constexpr int NQ = R::NQ, NG = R::NG;
     const uint4 *rq = r.q, *rk = r.k, *rv = r.v;
     const float4* rg = r.g;
     // 8 bf16 -> two 16-byte stores. Threads of a row are 8 floats apart, so a quarter warp (8 threads) would
@@ -173,9 +216,9 @@ __device__ __forceinline__ void store_chunk(const FwdArgs& a, S& s, const ChunkR
                 make_float4(one_minus_exp(x.x), one_minus_exp(x.y), one_minus_exp(x.z), one_minus_exp(x.w));
     }
 #pragma unroll
-    for (int i = 0; i < NV; ++i) {  // raw bf16: consecutive threads, consecutive 16 bytes (no conflicts)
-        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8));
-        *reinterpret_cast<uint4*>(s.Vs + t * S::LV + c) = rv[i];
+    for (int i = 0; i < R::NP; ++i) {
+        const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+        store_v_pair<S>(s, m, c, rv[2 * i], rv[2 * i + 1]);
     }
 }
 
@@ -204,38 +247,50 @@ __device__ __forceinline__ void prefetch_chunk_l2(const FwdArgs& a, int b, int h
     }
 }
 
-// The v tile (columns c0..) of the chunk at t0 into Vs (bf16 bits).
+// The v tile (columns c0..) of the chunk at t0 into Vs (bf16 row pairs).
 template <class S>
 __device__ void load_v(const FwdArgs& a, S& s, int b, int h, int c0, int t0) {
-    constexpr int BV = S::BVD, NTH = S::NTH, NV = kC * BV / 8 / NTH;
-    uint4 rv[NV];
+    constexpr int BV = S::BVD, NTH = S::NTH, NP = kC / 2 * BV / 8 / NTH;
+    uint4 rv[2 * NP];
 #pragma unroll
-    for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8)), tt = t0 + t;
-        rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + ((int64_t(b) * a.T + tt) * a.H + h) * a.V + c0 + c))
-                         : make_uint4(0, 0, 0, 0);
+    for (int i = 0; i < NP; ++i) {
+        const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+#pragma unroll
+        for (int y = 0; y < 2; ++y) {
+            const int tt = t0 + 2 * m + y;
+            rv[2 * i + y] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + ((int64_t(b) * a.T + tt) * a.H + h) * a.V + c0 + c))
+                                     : make_uint4(0, 0, 0, 0);
+        }
     }
 #pragma unroll
-    for (int i = 0; i < NV; ++i) {
-        const int idx = threadIdx.x + i * NTH, t = idx / (BV / 8), c = 8 * (idx % (BV / 8));
-        *reinterpret_cast<uint4*>(s.Vs + t * S::LV + c) = rv[i];
+    for (int i = 0; i < NP; ++i) {
+        const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+        store_v_pair<S>(s, m, c, rv[2 * i], rv[2 * i + 1]);
     }
 }
 
-// A bf16 value of Vs as a TF32 operand (exact: the bf16 bits are the top half of the fp32 bits).
-__device__ __forceinline__ uint32_t bf16_tf32(uint16_t x) { return uint32_t(x) << 16; }
+// One score pair (t, u), (t, u + 1) into the hi / lo planes of A.
+template <class S>
+__device__ __forceinline__ void store_score_pair(S& s, int t, int u, float x0, float x1) {
+    uint32_t hi, lo;
+    split_bf16(x0, x1, hi, lo);
+    s.A[t * S::LA + u / 2] = hi;
+    s.A[(kC + t) * S::LA + u / 2] = lo;
+}
 
 // Exact A for chunks with a very wide decay span: every exponent G_t - G_u <= 0 taken elementwise.
 template <class S>
 __device__ void scores_exact(S& s, float scale) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
-    for (int idx = threadIdx.x; idx < kC * kC; idx += NTH) {
-        const int t = idx / kC, u = idx % kC;
-        float acc = 0;
-        if (u <= t)
-            for (int j = 0; j < K; ++j)
-                acc += s.Q[t * S::LQ + j] * s.Kh[u * S::LK + j] * exp2f(s.G[t * S::LQ + j] - s.G[u * S::LQ + j]);
-        s.A[t * S::LA + u] = acc * scale;
+    for (int idx = threadIdx.x; idx < kC * kC / 2; idx += NTH) {
+        const int t = idx / (kC / 2), u = 2 * (idx % (kC / 2));
+        float acc[2] = {0.f, 0.f};
+#pragma unroll
+        for (int y = 0; y < 2; ++y)
+            if (u + y <= t)
+                for (int j = 0; j < K; ++j)
+                    acc[y] += s.Q[t * S::LQ + j] * s.Kh[(u + y) * S::LK + j] * exp2f(s.G[t * S::LQ + j] - s.G[(u + y) * S::LQ + j]);
+        store_score_pair<S>(s, t, u, acc[0] * scale, acc[1] * scale);
     }
 }
 
@@ -265,9 +320,9 @@ __device__ void scores_mma(S& s, float scale) {
 #pragma unroll
         for (int n = 0; n < 2; ++n)
 #pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const int t = 16 * i + gr + (e >= 2 ? 8 : 0), u = 16 * bb + 8 * n + 2 * tg + (e & 1);
-                s.A[t * S::LA + u] = u <= t ? acc[n][e] * scale : 0.f;
+            for (int e = 0; e < 4; e += 2) {
+                const int t = 16 * i + gr + (e >= 2 ? 8 : 0), u = 16 * bb + 8 * n + 2 * tg;
+                store_score_pair<S>(s, t, u, u <= t ? acc[n][e] * scale : 0.f, u + 1 <= t ? acc[n][e + 1] * scale : 0.f);
             }
     }
     // Blocks above the diagonal stay zero from zero_upper_scores (scores_exact writes its zeros itself).
@@ -276,9 +331,9 @@ __device__ void scores_mma(S& s, float scale) {
 // The blocks of A above the diagonal, once per block: scores_mma never writes them.
 template <class S>
 __device__ void zero_upper_scores(S& s) {
-    for (int idx = threadIdx.x; idx < kC * kC; idx += S::NTH) {
-        const int t = idx / kC, u = idx % kC;
-        if (u / 16 > t / 16) s.A[t * S::LA + u] = 0.f;
+    for (int idx = threadIdx.x; idx < kC * kC / 2; idx += S::NTH) {
+        const int t = idx / (kC / 2), u = 2 * (idx % (kC / 2));
+        if (u / 16 > t / 16) s.A[t * S::LA + u / 2] = s.A[(kC + t) * S::LA + u / 2] = 0u;
     }
 }
 
@@ -330,13 +385,17 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
     for (int n = 0; n < 4; ++n)
 #pragma unroll
         for (int e = 0; e < 4; ++e) oacc[n][e] *= a.scale;
-    for (int u0 = 0; u0 < 16 * (orb + 1); u0 += 8) {
-        const float* ar = s.A + (16 * orb + gr) * S::LA + u0 + tg;
-        const uint32_t a0 = tf32(ar[0]), a1 = tf32(ar[8 * S::LA]), a2 = tf32(ar[4]), a3 = tf32(ar[8 * S::LA + 4]);
+    // A v on bf16 MMAs: A as hi + lo pairs (16 bits), v exact.
+    for (int u0 = 0; u0 < 16 * (orb + 1); u0 += 16) {
+        const uint32_t* ar = s.A + (16 * orb + gr) * S::LA + u0 / 2 + tg;
+        const uint32_t ah[4] = {ar[0], ar[8 * S::LA], ar[4], ar[8 * S::LA + 4]};
+        const uint32_t* al_ = ar + kC * S::LA;
+        const uint32_t al[4] = {al_[0], al_[8 * S::LA], al_[4], al_[8 * S::LA + 4]};
 #pragma unroll
         for (int n = 0; n < 4; ++n) {
-            const uint16_t* vb = s.Vs + (u0 + tg) * S::LV + oc0 + 8 * n + gr;
-            mma(oacc[n], a0, a1, a2, a3, bf16_tf32(vb[0]), bf16_tf32(vb[4 * S::LV]));
+            const uint32_t* vb = s.Vs + (u0 / 2 + tg) * S::LV + oc0 + 8 * n + gr;
+            mma_bf16(oacc[n], al, vb[0], vb[4 * S::LV]);
+            mma_bf16(oacc[n], ah, vb[0], vb[4 * S::LV]);
         }
     }
     if constexpr (PAIR) {
@@ -539,29 +598,32 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
         if (t0 + kC < a.T) prefetch_chunk_l2<S, KS>(a, b, h, c0, t0 + kC);
         chunk_prologue<S>(s, a.scale);
         output_tile<S, KS, true, (KS > K)>(a, s, b, h, c0, t0, kh);
-        // H <- Diag(2^Gamma) H + k~^T v (EXACT: k~ split into two TF32 halves).
+        // H <- Diag(2^Gamma) H + k~^T v on bf16 MMAs: k~ as hi + lo pairs (EXACT: + lo2, fp32-accurate), v exact.
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float d0 = s.dec[hr0 + gr], d1 = s.dec[hr0 + gr + 8];
             Hacc[n][0] *= d0, Hacc[n][1] *= d0, Hacc[n][2] *= d1, Hacc[n][3] *= d1;
         }
-#pragma unroll 2
-        for (int u0 = 0; u0 < kC; u0 += 8) {
-            const int ub0 = (u0 + tg) / 16, ub1 = (u0 + tg + 4) / 16;
-            const int j0 = hr0 + gr, j1 = j0 + 8;
-            const float x0 = s.Kh[(u0 + tg) * S::LK + j0] * s.ck[ub0][j0];
-            const float x1 = s.Kh[(u0 + tg) * S::LK + j1] * s.ck[ub0][j1];
-            const float x2 = s.Kh[(u0 + tg + 4) * S::LK + j0] * s.ck[ub1][j0];
-            const float x3 = s.Kh[(u0 + tg + 4) * S::LK + j1] * s.ck[ub1][j1];
-            const uint32_t h0 = tf32(x0), h1 = tf32(x1), h2 = tf32(x2), h3 = tf32(x3);
-            const uint32_t l0 = tf32(x0 - __uint_as_float(h0)), l1 = tf32(x1 - __uint_as_float(h1)),
-                           l2 = tf32(x2 - __uint_as_float(h2)), l3 = tf32(x3 - __uint_as_float(h3));
+#pragma unroll 1
+        for (int u0 = 0; u0 < kC; u0 += 16) {
+            const int j0 = hr0 + gr, j1 = j0 + 8, ua = u0 + 2 * tg;
+            const float c0_ = s.ck[u0 / 16][j0], c1_ = s.ck[u0 / 16][j1];
+            auto x = [&](int u, int j, float c) { return s.Kh[u * S::LK + j] * c; };
+            uint32_t ah[4], al[4], al2[4];
+            const float xs[4][2] = {{x(ua, j0, c0_), x(ua + 1, j0, c0_)}, {x(ua, j1, c1_), x(ua + 1, j1, c1_)},
+                                    {x(ua + 8, j0, c0_), x(ua + 9, j0, c0_)}, {x(ua + 8, j1, c1_), x(ua + 9, j1, c1_)}};
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                if constexpr (EXACT) split_bf16(xs[e][0], xs[e][1], ah[e], al[e], al2[e]);
+                else split_bf16(xs[e][0], xs[e][1], ah[e], al[e]);
+            }
 #pragma unroll
             for (int n = 0; n < NT; ++n) {
-                const uint16_t* vb = s.Vs + (u0 + tg) * S::LV + hc0 + 8 * n + gr;
-                const uint32_t b0 = bf16_tf32(vb[0]), b1 = bf16_tf32(vb[4 * S::LV]);  // bf16: exact
-                mma(Hacc[n], h0, h1, h2, h3, b0, b1);
-                if constexpr (EXACT) mma(Hacc[n], l0, l1, l2, l3, b0, b1);
+                const uint32_t* vb = s.Vs + (u0 / 2 + tg) * S::LV + hc0 + 8 * n + gr;
+                const uint32_t b0 = vb[0], b1 = vb[4 * S::LV];
+                if constexpr (EXACT) mma_bf16(Hacc[n], al2, b0, b1);  // small terms first
+                mma_bf16(Hacc[n], al, b0, b1);
+                mma_bf16(Hacc[n], ah, b0, b1);
             }
         }
         __syncthreads();  // every warp is done with Hs, Q, Kh, Vs, A of this chunk
