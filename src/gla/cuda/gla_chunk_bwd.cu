@@ -186,7 +186,11 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
 
 // ---------------------------------------------------------------------------------------------------------
 // 2. Per-chunk gradients.
-constexpr int kThreads = 256;
+// Warps per block: 16 at K >= 128 (two per scheduler was too few to hide the latencies of this long,
+// barrier-separated kernel; 16 halve each warp's accumulators, so 128 registers suffice), 8 at K = 64 (its
+// dq/dk strips would be narrower than one 8-column MMA tile).
+template <int K>
+constexpr int warps_of = K >= 128 ? 16 : 8;
 
 struct BwdArgs {
     const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused
@@ -204,7 +208,7 @@ struct BSmem {
     float G[kC * LQ];    // cumsum of g (log2 units)
     float Q[kC * LQ];    // q^ = q 2^{G - r_b} (raw q in wide chunks)
     float Kh[kC * LQ];   // k^ = k 2^{r_b - G} (raw k in wide chunks)
-    float A[kC * LT];    // s-scaled scores, then dA (strictly lower; the diagonal in dAd)
+    float A[kC * LT];    // cumsum part totals; s-scaled scores, then dA (strictly lower; the diagonal in dAd); dg part sums
     float Vt[kC * LT];   // v tile; with dOt: W (kC x LQ) in the epilogue
     float dOt[kC * LT];  // dout tile
     float Ht[K * LT];    // H_n tile; X (kC x LQ) in the epilogue
@@ -212,9 +216,9 @@ struct BSmem {
     float ck[4][K];      // 2^{Gamma - r_b}
     float cib[6][K];     // 2^{r_i - r_b}, b < i
     float R[K];          // rowsum(H_n . D_n)
-    float part[2 * kThreads];
     float dAd[kC];       // dA[t][t]
     static_assert(kC * LQ <= K * LT && kC * LQ <= 2 * kC * LT, "epilogue buffers must fit");
+    static_assert(2 * 32 * warps_of<K> <= kC * LT, "cumsum / dg part sums in A");
 };
 __device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }
 
@@ -229,17 +233,20 @@ template <int K>
 __device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const float* hp, const float* dp, int V) {
     constexpr int LT = kC + 4;
 #pragma unroll
-    for (int i = 0; i < K / 16; ++i) {
-        const int idx = threadIdx.x + i * 256, j = idx / 16, c = 4 * (idx % 16);
+    for (int i = 0; i < K * 16 / (32 * warps_of<K>); ++i) {
+        const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / 16, c = 4 * (idx % 16);
         cp_async16(Ht + j * LT + c, hp + int64_t(j) * V + c);
         cp_async16(Dt + j * LT + c, dp + int64_t(j) * V + c);
     }
 }
 
 template <int K, int KS>
-__global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
+__global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdArgs a) {
     using S = BSmem<K>;
-    constexpr int LQ = S::LQ, LT = S::LT, NT = K / 16, KH = K / 2;
+    // NCH column groups of warps: a V tile's 64 columns in CV-column strips (NV8 MMA tiles), the strict
+    // terms' K columns in KH-column strips (NT tiles); dq^inter / dk^inter: KW columns a warp (NS2 tiles).
+    constexpr int NW = warps_of<K>, kThreads = 32 * NW, NCH = NW / 4, CV = 64 / NCH, NV8 = CV / 8;
+    constexpr int LQ = S::LQ, LT = S::LT, KH = K / NCH, NT = KH / 8;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
     constexpr int nh = KS / K;
@@ -253,7 +260,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         a.dv32 += int64_t(kh) * (gridDim.z / nh) * a.T * a.H * a.V;
     }
     const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
-    const int rb = w & 3, ch = w >> 2;  // warp tile: rows 16 rb.., columns ch * (half)..
+    const int rb = w & 3, ch = w >> 2;  // warp tile: rows 16 rb.., column group ch
     const bool fused = a.k == nullptr;
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
     const uint4 z4 = make_uint4(0, 0, 0, 0);
@@ -303,10 +310,10 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         for (int i = 0; i < R; ++i) x[i] = s.G[(p * R + i) * LQ + j];
 #pragma unroll
         for (int i = 1; i < R; ++i) x[i] += x[i - 1];
-        s.part[p * K + j] = x[R - 1];
+        s.A[p * K + j] = x[R - 1];
         __syncthreads();
         float off = 0;
-        for (int pp = 0; pp < p; ++pp) off += s.part[pp * K + j];
+        for (int pp = 0; pp < p; ++pp) off += s.A[pp * K + j];
 #pragma unroll
         for (int i = 0; i < R; ++i) s.G[(p * R + i) * LQ + j] = x[i] + off;
         __syncthreads();
@@ -348,7 +355,7 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
                 for (int bb = 0; bb < i; ++bb) s.cib[pair_index(i, bb)][j] = exp2f(r[i] - r[bb]);
         }
         __syncthreads();
-        for (int p = w; p < 10; p += 8) {
+        for (int p = w; p < 10; p += NW) {
             int i = 0;
             while ((i + 1) * (i + 2) / 2 <= p) ++i;
             const int bb = p - i * (i + 1) / 2;  // bb <= i
@@ -375,20 +382,20 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
 
     // V tiles: dA, dq^inter, dk^inter, rowsum(H . D), dv.
     // dq^inter / dk^inter: warp w owns columns w * KW .. (all 64 rows), so each state element is split once.
-    constexpr int KW = K / 8, NS2 = KW / 8;
-    float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[4][4] = {};
+    constexpr int KW = K / NW, NS2 = KW / 8, NVL = 64 * 64 / 8 / kThreads;
+    float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[NV8][4] = {};
     for (int c0 = 0; c0 < a.V; c0 += 64) {
         {
             if (c0 > 0) issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V + c0, a.dbuf + hbase * KS * a.V + c0, a.V);
-            uint4 rv[2], rd[2];
+            uint4 rv[NVL], rd[NVL];
 #pragma unroll
-            for (int i = 0; i < 2; ++i) {
+            for (int i = 0; i < NVL; ++i) {
                 const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
                 rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
                 rd[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.dout + row(tt) * a.V + c0 + c)) : z4;
             }
 #pragma unroll
-            for (int i = 0; i < 2; ++i) {
+            for (int i = 0; i < NVL; ++i) {
                 const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8);
                 unpack8(rv[i], s.Vt + t * LT + c);
                 unpack8(rd[i], s.dOt + t * LT + c);
@@ -396,11 +403,11 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
             cp_async_wait_all();
         }
         __syncthreads();
-        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns 32 ch (none above the diagonal blocks).
-        if (32 * ch <= 16 * rb + 15)
-            warp_mma<mma::kExactAB, 4>(  // dout and v are bf16: exact in TF32
+        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns CV ch (none above the diagonal blocks).
+        if (CV * ch <= 16 * rb + 15)
+            warp_mma<mma::kExactAB, NV8>(  // dout and v are bf16: exact in TF32
                 dA, 0, 64, [&](int r, int k) { return s.dOt[(16 * rb + r) * LT + k]; },
-                [&](int k, int c) { return s.Vt[(32 * ch + c) * LT + k]; });
+                [&](int k, int c) { return s.Vt[(CV * ch + c) * LT + k]; });
         // dq^inter (without s 2^G) = dO H^T and dk^inter (without 2^{Gamma-G}) = v D^T: bf16 A, split B.
         mma::warp_mma_strip<4, NS2>(
             dqI, 0, 64, [&](int r, int k) { return s.dOt[r * LT + k]; },
@@ -415,24 +422,24 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
             for (int c = p * CW; c < (p + 1) * CW; ++c) acc += s.Ht[j * LT + c] * s.Dt[j * LT + c];
             atomicAdd(&s.R[j], acc);
         }
-        // dv tile: rows u in 16 rb.., columns 32 ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
-        float dv[4][4] = {};
-        warp_mma<mma::kTF32xB, 4>(
+        // dv tile: rows u in 16 rb.., columns CV ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
+        float dv[NV8][4] = {};
+        warp_mma<mma::kTF32xB, NV8>(
             dv, 16 * rb, 64, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
-            [&](int k, int c) { return s.dOt[k * LT + 32 * ch + c]; });
-        warp_mma<mma::kTF32, 4>(
+            [&](int k, int c) { return s.dOt[k * LT + CV * ch + c]; });
+        warp_mma<mma::kTF32, NV8>(
             dv, 0, K,
             [&](int r, int k) {
                 const int u = 16 * rb + r;
                 return wide ? s.Kh[u * LQ + k] * exp2f(s.G[(kC - 1) * LQ + k] - s.G[u * LQ + k])
                             : s.Kh[u * LQ + k] * s.ck[rb][k];
             },
-            [&](int k, int c) { return s.Dt[k * LT + 32 * ch + c]; });
+            [&](int k, int c) { return s.Dt[k * LT + CV * ch + c]; });
 #pragma unroll
-        for (int nn = 0; nn < 4; ++nn)
+        for (int nn = 0; nn < NV8; ++nn)
 #pragma unroll
             for (int e = 0; e < 4; e += 2) {
-                const int t = t0 + 16 * rb + gr + 8 * (e >> 1), c = c0 + 32 * ch + 8 * nn + 2 * tg;
+                const int t = t0 + 16 * rb + gr + 8 * (e >> 1), c = c0 + CV * ch + 8 * nn + 2 * tg;
                 if (t < a.T) {
                     if constexpr (KS > K)
                         *reinterpret_cast<float2*>(a.dv32 + row(t) * a.V + c) = make_float2(dv[nn][e], dv[nn][e + 1]);
@@ -456,10 +463,10 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
             }
     // dA (s included) into A: strictly lower part; the diagonal apart.
 #pragma unroll
-    for (int nn = 0; nn < 4; ++nn)
+    for (int nn = 0; nn < NV8; ++nn)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            const int t = 16 * rb + gr + 8 * (e >> 1), u = 32 * ch + 8 * nn + 2 * tg + (e & 1);
+            const int t = 16 * rb + gr + 8 * (e >> 1), u = CV * ch + 8 * nn + 2 * tg + (e & 1);
             const float val = dA[nn][e] * a.scale;
             s.A[t * LT + u] = u < t ? val : 0.f;
             if (u == t) s.dAd[t] = val;
@@ -577,13 +584,13 @@ __global__ void __launch_bounds__(kThreads, 1) gla_bwd_chunk_kernel(BwdArgs a) {
         const int j = tid % K, p = tid / K;
         float sx = 0, sy = 0;
         for (int t = p * RR; t < (p + 1) * RR; ++t) sx += X[t * LQ + j], sy += Y[t * LQ + j];
-        s.part[p * K + j] = sx;
-        s.part[(P + p) * K + j] = sy;
+        s.A[p * K + j] = sx;
+        s.A[(P + p) * K + j] = sy;
         __syncthreads();
         float ax = 0, ey = exp2f(s.G[(kC - 1) * LQ + j]) * s.R[j];
         for (int pp = 0; pp < P; ++pp) {
-            if (pp > p) ax += s.part[pp * K + j];
-            if (pp < p) ey += s.part[(P + pp) * K + j];
+            if (pp > p) ax += s.A[pp * K + j];
+            if (pp < p) ey += s.A[(P + pp) * K + j];
         }
         for (int t = p * RR; t < (p + 1) * RR; ++t) {
             W[t * LQ + j] += ey;
@@ -609,7 +616,7 @@ bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
             cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
-    gla_bwd_chunk_kernel<K, KS><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), kThreads, smem, stream>>>(a);
+    gla_bwd_chunk_kernel<K, KS><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), 32 * warps_of<K>, smem, stream>>>(a);
     HGRN_LAUNCH_CHECK();
     return true;
 }
