@@ -67,6 +67,13 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
+// Four 8 x 8 matrices of 16-bit elements (here: 8 x 4 of 32-bit words) from shared memory, lanes 8 m..8 m + 7
+// giving the row addresses of matrix m; lane i receives word i % 4 of row i / 4 of each.
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
     const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
     return *reinterpret_cast<const uint32_t*>(&h);
@@ -91,7 +98,10 @@ struct Smem {
     float Q[kC * LQ];     // q, then q^
     float Kh[kC * LK];    // k, then k^
     uint32_t A[2 * kC * LA];  // intra-chunk scores (scaled, masked) as bf16 pairs (u, u + 1): hi plane, lo plane
-    float Hs[K * LV];     // state before the chunk, the B operand of q~ H
+    float Hs[K * LV];     // state before the chunk, the B operand of q~ H: H (K x LV) or, sequential kernel,
+                          // H^T rounded to TF32 (BV x LHT, read with ldmatrix)
+    static constexpr int LHT = K + 4;
+    static_assert(BV * LHT <= K * LV, "H^T fits in Hs");
     uint32_t Vs[kC / 2 * LV];  // v tile as bf16 pairs of rows (2 m, 2 m + 1): the B operand of bf16 MMAs
     float cq[4][K];       // 2^{r_b}
     float ck[4][K];       // 2^{Gamma - r_b}
@@ -121,25 +131,29 @@ __device__ __forceinline__ void issue_chunk(const FwdArgs& a, ChunkRegs<S>& r, i
     uint4 *rq = r.q, *rk = r.k, *rv = r.v;
     float4* rg = r.g;
     const uint4 z4 = make_uint4(0, 0, 0, 0);
-    auto row = [&](int tt) { return (int64_t(b) * a.T + tt) * a.H + h; };
+    // Row t0 of this sequence and head; consecutive rows are H KS (q, k, g) or H V (v) elements apart.
+    const int64_t r0 = (int64_t(b) * a.T + t0) * a.H + h, sq = int64_t(a.H) * KS, sv = int64_t(a.H) * a.V;
+    const __nv_bfloat16 *q0 = a.q + r0 * KS, *k0 = a.k ? a.k + r0 * KS : nullptr, *v0 = a.v + r0 * a.V + c0;
+    const float* g0 = a.g + r0 * KS;
+    const int nt = a.T - t0;  // rows left in the sequence
 #pragma unroll
     for (int i = 0; i < NQ; ++i) {
-        const int idx = threadIdx.x + i * NTH, t = idx / (K / 8), j = 8 * (idx % (K / 8)), tt = t0 + t;
-        rq[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.q + row(tt) * KS + j)) : z4;
-        rk[i] = (tt < a.T && a.k) ? __ldg(reinterpret_cast<const uint4*>(a.k + row(tt) * KS + j)) : z4;
+        const int idx = threadIdx.x + i * NTH, t = idx / (K / 8), j = 8 * (idx % (K / 8));
+        rq[i] = t < nt ? __ldg(reinterpret_cast<const uint4*>(q0 + t * sq + j)) : z4;
+        rk[i] = (t < nt && k0) ? __ldg(reinterpret_cast<const uint4*>(k0 + t * sq + j)) : z4;
     }
 #pragma unroll
     for (int i = 0; i < NG; ++i) {
-        const int idx = threadIdx.x + i * NTH, t = idx / (K / 4), j = 4 * (idx % (K / 4)), tt = t0 + t;
-        rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * KS + j)) : make_float4(0, 0, 0, 0);
+        const int idx = threadIdx.x + i * NTH, t = idx / (K / 4), j = 4 * (idx % (K / 4));
+        rg[i] = t < nt ? __ldg(reinterpret_cast<const float4*>(g0 + t * sq + j)) : make_float4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int i = 0; i < R::NP; ++i) {
         const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
 #pragma unroll
         for (int y = 0; y < 2; ++y) {
-            const int tt = t0 + 2 * m + y;
-            rv[2 * i + y] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
+            const int t = 2 * m + y;
+            rv[2 * i + y] = t < nt ? __ldg(reinterpret_cast<const uint4*>(v0 + t * sv + c)) : z4;
         }
     }
 }
@@ -357,28 +371,48 @@ __device__ __forceinline__ void st_cluster_f2(float* local, unsigned rank, float
 
 // o = s q~ H + A v for the chunk at t0 and the V tile c0.., from G (q~), A, Vs and Hs; warp w: rows
 // 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles). v is bf16 (exact in TF32): its bits go in unconverted;
-// HS_TF32: Hs holds values already rounded to TF32 (the sequential kernel rounds each state element once
-// when it writes Hs, instead of once per reading warp).
+// HT: Hs holds H^T already rounded to TF32 (the sequential kernel rounds each state element once when it
+// writes Hs, instead of once per reading warp), and the fragments of q~ and H^T load with ldmatrix (4 words
+// a lane per instruction); else Hs holds H in fp32 (the split path's cp.async copy of H_n).
 // K = 256 (KS > K, this block one K half kh): PAIR, the two halves are the CTAs of a cluster: half 1 adds its
 // fp32 o into half 0's Q plane (free after the scores), half 0 sums and writes bf16 o. Else each half writes
 // an fp32 partial into a.o32 (summed by gla_sum_halves_kernel).
-template <class S, int KS, bool HS_TF32, bool PAIR = false>
+template <class S, int KS, bool HT, bool PAIR = false>
 __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h, int c0, int t0, int kh = 0) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     const int orb = w % 4, oc0 = 32 * (w / 4);
     float oacc[4][4] = {};
+    if constexpr (HT) {
+        // ldmatrix.x4 of 16-byte rows: lanes 8 m.. address matrix m. q~ (A): rows 16 orb + (lane & 7) + 8 bit3,
+        // columns j0 + 4 bit4; H^T (B, two n-tiles a load): rows oc0 + 8 n + (lane & 7) + 8 bit4, columns
+        // j0 + 4 bit3, so lane (gr, tg) receives a0..a3 = q~[gr | gr+8][j0 + tg | + 4] and b0, b1 = H[j0 + tg | + 4][gr].
+        const uint32_t qa = static_cast<uint32_t>(__cvta_generic_to_shared(
+            s.G + (16 * orb + (lane & 7) + 8 * ((lane >> 3) & 1)) * S::LQ + 4 * (lane >> 4)));
+        const uint32_t ha = static_cast<uint32_t>(__cvta_generic_to_shared(
+            s.Hs + (oc0 + (lane & 7) + 8 * (lane >> 4)) * S::LHT + 4 * ((lane >> 3) & 1)));
+#pragma unroll 4
+        for (int j0 = 0; j0 < K; j0 += 8) {
+            uint32_t qf[4], hf0[4], hf1[4];
+            ldsm_x4(qf, qa + 4 * j0);
+            ldsm_x4(hf0, ha + 4 * j0);
+            ldsm_x4(hf1, ha + 4 * (j0 + 16 * S::LHT));
+            mma(oacc[0], qf[0], qf[1], qf[2], qf[3], hf0[0], hf0[1]);
+            mma(oacc[1], qf[0], qf[1], qf[2], qf[3], hf0[2], hf0[3]);
+            mma(oacc[2], qf[0], qf[1], qf[2], qf[3], hf1[0], hf1[1]);
+            mma(oacc[3], qf[0], qf[1], qf[2], qf[3], hf1[2], hf1[3]);
+        }
+    } else {
 #pragma unroll 2
-    for (int j0 = 0; j0 < K; j0 += 8) {
-        const float* qr = s.G + (16 * orb + gr) * S::LQ + j0 + tg;  // q~, already TF32
-        const uint32_t a0 = __float_as_uint(qr[0]), a1 = __float_as_uint(qr[8 * S::LQ]), a2 = __float_as_uint(qr[4]),
-                       a3 = __float_as_uint(qr[8 * S::LQ + 4]);
+        for (int j0 = 0; j0 < K; j0 += 8) {
+            const float* qr = s.G + (16 * orb + gr) * S::LQ + j0 + tg;  // q~, already TF32
+            const uint32_t a0 = __float_as_uint(qr[0]), a1 = __float_as_uint(qr[8 * S::LQ]), a2 = __float_as_uint(qr[4]),
+                           a3 = __float_as_uint(qr[8 * S::LQ + 4]);
 #pragma unroll
-        for (int n = 0; n < 4; ++n) {
-            const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
-            const uint32_t b0 = HS_TF32 ? __float_as_uint(hb[0]) : tf32(hb[0]);
-            const uint32_t b1 = HS_TF32 ? __float_as_uint(hb[4 * S::LV]) : tf32(hb[4 * S::LV]);
-            mma(oacc[n], a0, a1, a2, a3, b0, b1);
+            for (int n = 0; n < 4; ++n) {
+                const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
+                mma(oacc[n], a0, a1, a2, a3, tf32(hb[0]), tf32(hb[4 * S::LV]));
+            }
         }
     }
 #pragma unroll
@@ -478,20 +512,20 @@ __device__ __forceinline__ void chunk_prologue(S& s, float scale) {
     for (int m = 0; m < NB; ++m) {
         const int bb = p * NB + m;
         auto r_of = [&](int b) { return b == 0 ? r[0] : b == 1 ? r[1] : b == 2 ? r[2] : r[3]; };  // no local memory
-        const float rb = r_of(bb), cq = wide ? 1.f : exp2f(rb);
+        const float rb = r_of(bb), cq = wide ? 1.f : exp2_fast(rb);
 #pragma unroll
         for (int i = 16 * m; i < 16 * m + 16; ++i) {
             const int t = p * R + i;
-            const float qh = s.Q[t * S::LQ + j] * exp2f(wide ? x[i] : x[i] - rb);
+            const float qh = s.Q[t * S::LQ + j] * exp2_fast(wide ? x[i] : x[i] - rb);
             s.Q[t * S::LQ + j] = qh;
-            s.Kh[t * S::LK + j] *= exp2f(wide ? gam - x[i] : rb - x[i]);
+            s.Kh[t * S::LK + j] *= exp2_fast(wide ? gam - x[i] : rb - x[i]);
             s.G[t * S::LQ + j] = __uint_as_float(tf32(qh * cq));
         }
         s.cq[bb][j] = cq;
-        s.ck[bb][j] = wide ? 1.f : exp2f(gam - rb);
-        for (int b2 = 0; b2 < bb; ++b2) s.cib[pair_index(bb, b2)][j] = exp2f(rb - r_of(b2));
+        s.ck[bb][j] = wide ? 1.f : exp2_fast(gam - rb);
+        for (int b2 = 0; b2 < bb; ++b2) s.cib[pair_index(bb, b2)][j] = exp2_fast(rb - r_of(b2));
     }
-    if (p == 0) s.dec[j] = exp2f(gam);
+    if (p == 0) s.dec[j] = exp2_fast(gam);
     __syncthreads();
     if (!wide) {
         scores_mma<S>(s, scale);
@@ -589,7 +623,7 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
         for (int e = 0; e < 4; ++e) {
             const int j = hr0 + gr + (e >= 2 ? 8 : 0), c = hc0 + 8 * n + 2 * tg + (e & 1);
             Hacc[n][e] = a.h0 ? a.h0[sbase + int64_t(j) * a.V + c0 + c] : 0.f;
-            s.Hs[j * S::LV + c] = __uint_as_float(tf32(Hacc[n][e]));
+            s.Hs[c * S::LHT + j] = __uint_as_float(tf32(Hacc[n][e]));
         }
     zero_upper_scores<S>(s);
     for (int t0 = 0; t0 < a.T; t0 += kC) {
@@ -627,21 +661,12 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
             }
         }
         __syncthreads();  // every warp is done with Hs, Q, Kh, Vs, A of this chunk
-        if constexpr (K < 128) {
+        // H^T into Hs (row stride K + 4 words: lanes (gr, tg) hit banks 8 tg + gr, no conflicts).
 #pragma unroll
-            for (int n = 0; n < NT; ++n)
+        for (int n = 0; n < NT; ++n)
 #pragma unroll
-                for (int e = 0; e < 4; ++e)
-                    s.Hs[(hr0 + gr + (e >= 2 ? 8 : 0)) * S::LV + hc0 + 8 * n + 2 * tg + (e & 1)] =
-                        __uint_as_float(tf32(Hacc[n][e]));
-        } else {
-#pragma unroll
-            for (int n = 0; n < NT; ++n)
-#pragma unroll
-                for (int e = 0; e < 4; e += 2)  // 8-byte stores (a half warp spans all banks once)
-                    *reinterpret_cast<float2*>(s.Hs + (hr0 + gr + (e >= 2 ? 8 : 0)) * S::LV + hc0 + 8 * n + 2 * tg) =
-                        make_float2(__uint_as_float(tf32(Hacc[n][e])), __uint_as_float(tf32(Hacc[n][e + 1])));
-        }
+            for (int e = 0; e < 4; ++e)
+                s.Hs[(hc0 + 8 * n + 2 * tg + (e & 1)) * S::LHT + hr0 + gr + (e >= 2 ? 8 : 0)] = __uint_as_float(tf32(Hacc[n][e]));
         __syncthreads();
     }
     if (a.ht)
