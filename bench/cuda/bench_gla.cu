@@ -3,7 +3,7 @@
 // the same run (cuBLAS bf16 GEMM 8192^3, device-to-device copy). Prints a markdown table.
 //   bench_gla [--reps N] [--quick] [--shape I] [--no-step] [--fwd-only]   (--shape: only row I of the chunk table)
 // Forward: HGRN2 form (k = 1 - exp g on chip), bf16 q/v/o, fp32 g, no h0 / ht. Forward+backward: the same
-// plus dq/dv bf16, dg fp32. Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256.
+// plus dq/dv bf16, dg fp32; and again with the forward's chunk states saved for the backward (GlaOutputs::states). Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256.
 // Bytes are the fewest a fused kernel must move (each input read once, each output written once).
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -143,11 +143,28 @@ void bench_chunk(const Shape4& s, bool backward_too, const Ceil& ceil) {
         nsets);
     const double bwd_bytes = fwd_bytes + n * (K * 2 + K * 4 + V * 2 + V * 2 + K * 2 + V * 2 + K * 4);
     const double all_flops = 3 * fwd_flops;
-    std::printf("| %ld,%ld,%ld,%ld | fwd+bwd | %.3f | %s | %s | %.0f | %.1f%% | %.1f | %.1f%% |\n", B, T, H, K, bms,
-                s.fla_fwdbwd > 0 ? std::to_string(s.fla_fwdbwd).substr(0, 5).c_str() : "—",
-                s.fla_fwdbwd > 0 ? (std::to_string(s.fla_fwdbwd / bms).substr(0, 4) + "x").c_str() : "—",
-                bwd_bytes / (bms * 1e6), 100 * bwd_bytes / (bms * 1e6) / ceil.copy_gbs, all_flops / (bms * 1e9),
-                100 * all_flops / (bms * 1e9) / ceil.gemm_tflops);
+    auto row = [&](const char* pass, double ms) {
+        std::printf("| %ld,%ld,%ld,%ld | %s | %.3f | %s | %s | %.0f | %.1f%% | %.1f | %.1f%% |\n", B, T, H, K, pass, ms,
+                    s.fla_fwdbwd > 0 ? std::to_string(s.fla_fwdbwd).substr(0, 5).c_str() : "—",
+                    s.fla_fwdbwd > 0 ? (std::to_string(s.fla_fwdbwd / ms).substr(0, 4) + "x").c_str() : "—",
+                    bwd_bytes / (ms * 1e6), 100 * bwd_bytes / (ms * 1e6) / ceil.copy_gbs, all_flops / (ms * 1e9),
+                    100 * all_flops / (ms * 1e9) / ceil.gemm_tflops);
+    };
+    row("fwd+bwd", bms);
+    // The same with the forward's chunk states saved for the backward (GlaOutputs::states): more memory
+    // (B H N K V floats), no recomputation of the states in the backward.
+    std::vector<DevT> states;
+    for (int i = 0; i < nsets; ++i) states.emplace_back(DType::f32, gla_states_shape({B, T, H, K, V}), 0, 90 + i);
+    const double sms = time_ms(
+        [&](int i) {
+            GlaInputs in = inputs(i);
+            gla_chunk_forward(in, {o[i].view(), Tensor(), states[i].view()});
+            in.states = states[i].view();
+            gla_chunk_backward(in, {dout[i].view(), Tensor()},
+                               {dq[i].view(), Tensor(), dv[i].view(), dg[i].view(), Tensor()});
+        },
+        nsets);
+    row("fwd+bwd, states saved", sms);
 }
 
 void bench_step(int64_t B, double fla_ms, const Ceil& ceil) {

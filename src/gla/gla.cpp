@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
+#include <algorithm>
 
 #include "gla/gla_backends.h"
 
@@ -66,9 +68,39 @@ void add_fused_key_grad(const Tensor& g, const Tensor& dk, const Tensor& dg) {
     }
 }
 
+void check_states(const Tensor& t, const GlaInputs& in, const GlaDims& d) {
+    if (t.empty()) return;
+    check_like(t, in.q, "states", gla_states_shape(d));
+    HGRN_CHECK(in.chunk == kGlaChunk, "GLA: chunk states are defined per ", kGlaChunk, " tokens; chunk is ", in.chunk);
+    if (t.device() == Device::cuda) HGRN_CHECK(t.dtype() == DType::f32, "GLA: states on the GPU must be f32");
+}
+
 void check_outputs(const GlaInputs& in, const GlaDims& d, const GlaOutputs& out) {
     check_like(out.o, in.q, "o", v_shape(d));
     check_optional(out.ht, in.q, "ht", state_shape(d));
+    check_states(out.states, in, d);
+}
+
+// The chunk states of GlaOutputs::states on the CPU, by the recurrence (S before tokens 0, 64, 128, ...).
+template <class F>
+void chunk_states_cpu(const GlaInputs& in, const GlaDims& d, const Tensor& states) {
+    const int64_t KV = d.K * d.V, N = gla_states_shape(d)[2];
+    std::vector<F> S(static_cast<size_t>(KV));
+    for (int64_t b = 0; b < d.B; ++b)
+        for (int64_t h = 0; h < d.H; ++h) {
+            const F* h0 = in.h0.empty() ? nullptr : in.h0.ptr<F>() + (b * d.H + h) * KV;
+            for (int64_t i = 0; i < KV; ++i) S[size_t(i)] = h0 ? h0[i] : F(0);
+            F* dst = states.ptr<F>() + (b * d.H + h) * N * KV;
+            for (int64_t t = 0; t < d.T; ++t) {
+                if (t % kGlaChunk == 0) std::copy(S.begin(), S.end(), dst + (t / kGlaChunk) * KV);
+                const int64_t qk = ((b * d.T + t) * d.H + h) * d.K, vo = ((b * d.T + t) * d.H + h) * d.V;
+                for (int64_t j = 0; j < d.K; ++j) {
+                    const F f = std::exp(in.g.ptr<F>()[qk + j]), kj = in.k.ptr<F>()[qk + j];
+                    F* row = S.data() + j * d.V;
+                    for (int64_t c = 0; c < d.V; ++c) row[c] = f * row[c] + kj * in.v.ptr<F>()[vo + c];
+                }
+            }
+        }
 }
 
 void check_grads(const GlaInputs& in, const GlaDims& d, const GlaGradOutputs& gout, const GlaGrads& gr) {
@@ -123,13 +155,25 @@ GlaDims gla_check(const GlaInputs& in) {
 
 double gla_scale(const GlaInputs& in, const GlaDims& d) { return in.scale > 0 ? in.scale : 1.0 / std::sqrt(double(d.K)); }
 
+Shape gla_states_shape(const GlaDims& d) { return {d.B, d.H, (d.T + kGlaChunk - 1) / kGlaChunk, d.K, d.V}; }
+
 void gla_chunk_forward(const GlaInputs& in, const GlaOutputs& out) {
     const GlaDims d = gla_check(in);
     check_outputs(in, d, out);
     const double s = gla_scale(in, d);
     switch (pick_backend(in.q)) {
-        case Backend::ref: gla_chunk_forward_ref(FusedKey(in).in, d, s, out); break;
-        case Backend::cpu: gla_chunk_forward_cpu(FusedKey(in).in, d, float(s), out); break;
+        case Backend::ref: {
+            const FusedKey fk(in);
+            gla_chunk_forward_ref(fk.in, d, s, out);
+            if (!out.states.empty()) chunk_states_cpu<double>(fk.in, d, out.states);
+            break;
+        }
+        case Backend::cpu: {
+            const FusedKey fk(in);
+            gla_chunk_forward_cpu(fk.in, d, float(s), out);
+            if (!out.states.empty()) chunk_states_cpu<float>(fk.in, d, out.states);
+            break;
+        }
         case Backend::cuda: gla_chunk_forward_cuda(in, d, float(s), out); break;
     }
 }
@@ -137,6 +181,7 @@ void gla_chunk_forward(const GlaInputs& in, const GlaOutputs& out) {
 void gla_recurrent_forward(const GlaInputs& in, const GlaOutputs& out) {
     const GlaDims d = gla_check(in);
     check_outputs(in, d, out);
+    HGRN_CHECK(out.states.empty(), "GLA: chunk states are written by gla_chunk_forward only");
     const double s = gla_scale(in, d);
     switch (pick_backend(in.q)) {
         case Backend::ref: gla_recurrent_forward_ref(FusedKey(in).in, d, s, out); break;
@@ -148,6 +193,7 @@ void gla_recurrent_forward(const GlaInputs& in, const GlaOutputs& out) {
 void gla_chunk_backward(const GlaInputs& in, const GlaGradOutputs& gout, const GlaGrads& grads) {
     const GlaDims d = gla_check(in);
     check_grads(in, d, gout, grads);
+    check_states(in.states, in, d);
     const double s = gla_scale(in, d);
     switch (pick_backend(in.q)) {
         case Backend::ref:

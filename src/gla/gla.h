@@ -36,11 +36,20 @@ struct GlaInputs {
     Tensor h0;                   // (B, H, K, V); absent → zeros
     double scale = 0;            // 0 → 1/sqrt(K)
     int chunk = kGlaChunk;       // chunk length for the chunkwise algorithm (power of two, 16..64 on GPU)
+    Tensor states;               // gla_chunk_backward only, optional: the chunk states the forward wrote
+                                 // (GlaOutputs::states) for these same inputs; the GPU backward then skips
+                                 // recomputing them (the CPU backends recompute regardless)
 };
 
 struct GlaOutputs {
-    Tensor o;   // (B, T, H, V)
-    Tensor ht;  // (B, H, K, V); absent → not written
+    Tensor o;                  // (B, T, H, V)
+    Tensor ht;                 // (B, H, K, V); absent → not written
+    Tensor states = Tensor();  // gla_chunk_forward only, optional: (B, H, N, K, V), N = ceil(T / kGlaChunk), the
+                               // state before each chunk of kGlaChunk tokens (n = 0: h0), fp32-accurate, for a
+                               // backward that reuses them (GlaInputs::states). Memory for speed: B H N K V values
+                               // (268 MB at B 8, T 2048, H 16, K = V = 128). On the GPU: f32, and only on the
+                               // tensor-core path (bf16, K in {64, 128, 256}, V % 64 == 0); the CPU backends
+                               // compute them with the recurrence, in the input dtype.
 };
 
 struct GlaGradOutputs {
@@ -57,6 +66,7 @@ struct GlaGrads {
 GlaDims gla_check(const GlaInputs& in);
 double gla_scale(const GlaInputs& in, const GlaDims& d);  // in.scale, or 1/sqrt(K) when 0
 
+Shape gla_states_shape(const GlaDims& d);  // (B, H, ceil(T / kGlaChunk), K, V)
 // Chunkwise algorithm (training and prefill).
 void gla_chunk_forward(const GlaInputs& in, const GlaOutputs& out);
 void gla_chunk_backward(const GlaInputs& in, const GlaGradOutputs& gout, const GlaGrads& grads);

@@ -35,13 +35,14 @@ struct Case {
     double strength = 1.0;
     uint64_t seed = 7;
     bool ht = true;  // ask for the final state (without it the forward may keep the state less exactly)
+    bool states = false;  // the forward writes the chunk states; the backward is given them
 };
 
 std::string name(const Case& c) {
     std::ostringstream os;
     os << "B" << c.B << " T" << c.T << " H" << c.H << " K" << c.K << " V" << c.V << " " << dtype_name(c.io)
        << (c.fused ? " fused" : " k") << (c.h0 ? " h0" : "") << (c.dht ? " dht" : "") << " gate*" << c.strength
-       << " seed " << c.seed << (c.ht ? "" : " no-ht");
+       << " seed " << c.seed << (c.ht ? "" : " no-ht") << (c.states ? " states" : "");
     return os.str();
 }
 
@@ -50,6 +51,7 @@ struct Data {
 };
 struct Result {
     Vec o, ht, dq, dk, dv, dg, dh0;
+    Vec states;  // (B, H, N, K, V): the state before each chunk of 64 tokens
 };
 
 Data make_data(const Case& c) {
@@ -86,6 +88,12 @@ Result reference(const Case& c, Data d, bool backward) {
     in.g = test::host_view(d.g, qs);
     if (c.h0) in.h0 = test::host_view(d.h0, ss);
     gla_recurrent_forward(in, {test::host_view(r.o, vs), test::host_view(r.ht, ss)});
+    if (c.states) {  // through the f64 chunkwise forward, which writes them
+        const Shape hs = gla_states_shape({c.B, c.T, c.H, c.K, c.V});
+        Vec o2(r.o.size());
+        r.states.resize(size_t(hs.numel()));
+        gla_chunk_forward(in, {test::host_view(o2, vs), Tensor(), test::host_view(r.states, hs)});
+    }
     if (!backward) return r;
     r.dq.resize(size_t(qs.numel()));
     r.dv.resize(size_t(vs.numel()));
@@ -115,6 +123,7 @@ Result naive_f32(const Case& c, const Data& d) {
     r.dg = r.dq;
     r.dv = r.o;
     r.dh0 = r.ht;
+    r.states.assign(size_t(B * H * ((T + kGlaChunk - 1) / kGlaChunk) * K * V), 0);
     std::vector<float> S(static_cast<size_t>(K * V)), kk(static_cast<size_t>(K)), ff(static_cast<size_t>(K));
     for (int64_t b = 0; b < B; ++b)
         for (int64_t h = 0; h < H; ++h) {
@@ -129,7 +138,10 @@ Result naive_f32(const Case& c, const Data& d) {
                 }
             };
             for (int64_t i = 0; i < K * V; ++i) S[size_t(i)] = c.h0 ? float(d.h0[size_t(st + i)]) : 0.f;
+            const int64_t N = (T + kGlaChunk - 1) / kGlaChunk;
             for (int64_t t = 0; t < T; ++t) {
+                if (t % kGlaChunk == 0)
+                    for (int64_t i = 0; i < K * V; ++i) r.states[size_t(((b * H + h) * N + t / kGlaChunk) * K * V + i)] = S[size_t(i)];
                 key(t);
                 for (int64_t j = 0; j < K; ++j)
                     for (int64_t e = 0; e < V; ++e)
@@ -214,12 +226,16 @@ void run_case(const Case& c, Path path, bool backward) {
     o.poison();
     ht.poison();
     const Tensor htv = c.ht ? ht.view() : Tensor();
-    if (path == Path::chunk) gla_chunk_forward(in, {o.view(), htv});
+    Dev states = c.states ? Dev(DType::f32, gla_states_shape({c.B, c.T, c.H, c.K, c.V})) : Dev();
+    if (c.states) states.poison();
+    if (path == Path::chunk) gla_chunk_forward(in, {o.view(), htv, states.view()});
     else gla_recurrent_forward(in, {o.view(), htv});
     cuda_synchronize();
     const bool b16 = c.io == DType::bf16;
     test::judge("o", o.download(), ref.o, nv.o, b16);
     if (c.ht) test::judge("ht", ht.download(), ref.ht, nv.ht, b16);
+    if (c.states) test::judge("states", states.download(), ref.states, nv.states, b16);
+    in.states = states.view();  // the backward below reuses them (empty: recomputes)
     if (!backward) return;
     Dev dout(d.dout, c.io, vs);
     Dev dht = c.dht ? Dev(d.dht, DType::f32, ss) : Dev();
@@ -286,6 +302,54 @@ TEST(GlaCudaSmall, ChunkForwardBlockWidths) {
                 run_case({1, 40, 1, 128, 128, DType::bf16, true, true, true, 30.0, 44, ht}, Path::chunk, false);
             }
         });
+}
+
+// The forward's chunk states (GlaOutputs::states), judged like ht, then handed to the backward, which skips
+// recomputing them: every gradient judged as without. Sequential forward (both block widths, K = 256 as the
+// cluster pair) and the split forward (T = 1025 with few blocks).
+TEST(GlaCudaSmall, ChunkSavedStates) {
+    Case c{2, 130, 2, 128, 128, DType::bf16, true, true, true, 1.0, 61};
+    c.states = true;
+    run_case(c, Path::chunk, true);
+    c = {1, 70, 2, 256, 128, DType::bf16, false, false, true, 1.0, 62};
+    c.states = true;
+    run_case(c, Path::chunk, true);
+}
+
+TEST(GlaCuda, ChunkSavedStatesShapes) {
+    for (int bv : {64, 128})
+        with_fwd_block_width(bv, [&] {
+            for (int64_t K : {64, 128, 256})
+                for (int64_t T : {1, 64, 65, 200}) {
+                    Case c{2, T, 2, K, K == 64 ? 64 : 128, DType::bf16, T % 2 == 0, T != 64, true, 1.0, uint64_t(70 + K + T)};
+                    c.states = true;
+                    c.ht = T % 3 != 0;
+                    run_case(c, Path::chunk, true);
+                }
+        });
+    for (int64_t K : {64, 128, 256}) {  // T = 1025 with B = H = 2: the split forward writes them
+        Case c{2, 1025, 2, K, 64, DType::bf16, true, true, false, 1.0, uint64_t(90 + K)};
+        c.states = true;
+        run_case(c, Path::chunk, true);
+    }
+    Case strong{2, 150, 2, 128, 64, DType::bf16, false, true, true, 30.0, 99};  // exact (wide) chunks
+    strong.states = true;
+    run_case(strong, Path::chunk, true);
+}
+
+TEST(GlaCuda, ChunkSavedStatesBadArguments) {
+    const Shape qs{1, 70, 1, 48}, vs{1, 70, 1, 48};
+    Dev q(DType::bf16, qs), v(DType::bf16, vs), g(DType::f32, qs), o(DType::bf16, vs);
+    GlaInputs in;
+    in.q = q.view();
+    in.v = v.view();
+    in.g = g.view();
+    Dev wrong(DType::f32, {1, 1, 1, 48, 48});  // N must be 2 for T = 70
+    EXPECT_THROW(gla_chunk_forward(in, {o.view(), Tensor(), wrong.view()}), Error);
+    Dev bf(DType::bf16, {1, 1, 2, 48, 48});  // f32 only on the GPU
+    EXPECT_THROW(gla_chunk_forward(in, {o.view(), Tensor(), bf.view()}), Error);
+    Dev ok(DType::f32, {1, 1, 2, 48, 48});  // K = 48: not the tensor-core path, so no states
+    EXPECT_THROW(gla_chunk_forward(in, {o.view(), Tensor(), ok.view()}), Error);
 }
 
 // Long sequences without the final state (one TF32 product per state update), both block widths: the

@@ -365,3 +365,76 @@ TEST(GlaCpu, StepDecodingEqualsChunk) {
         HGRN_EXPECT_CLOSE("state", state.view(), all.ht.view(), test::kTolF32);
     }
 }
+
+namespace {
+
+// GlaOutputs::states of the chunkwise forward: states[n] is the state after the first 64 n tokens (n = 0: h0),
+// here compared with ht of the float64 recurrence run on that prefix; the fp32 CPU path against float64; the
+// fused key form too. gla_chunk_backward accepts them (the CPU backends recompute regardless).
+TEST(GlaCpu, ChunkStatesAreThePrefixStates) {
+    for (bool fused : {false, true}) {
+        Problem p = shape(200, 2, 32, 48, 64);
+        p.fused = fused;
+        SCOPED_TRACE(p.str());
+        const Inputs x = make_inputs(p);
+        const GlaDims d{p.B, p.T, p.H, p.K, p.V};
+        const Shape hs = gla_states_shape(d);
+        ASSERT_EQ(hs[2], 4);
+        auto forward = [&](DType t) {
+            const Buffer q = widen(x.q, t), k = widen(x.k, t), v = widen(x.v, t), g = widen(x.g, t), h0 = widen(x.h0, t);
+            GlaInputs in;
+            in.q = q.view(), in.k = k.view(), in.v = v.view(), in.g = g.view(), in.h0 = h0.view();
+            Buffer o(t, v_shape(p)), st(t, hs);
+            gla_chunk_forward(in, {o.view(), Tensor(), st.view()});
+            return st;
+        };
+        const Buffer s64 = forward(DType::f64), s32 = forward(DType::f32);
+        const int64_t KV = p.K * p.V, N = hs[2];
+        for (int64_t n = 0; n < N; ++n) {
+            Buffer want(DType::f64, state_shape(p));
+            if (n == 0) {
+                copy(x.h0.view(), want.view());
+            } else {  // the f64 recurrence over tokens [0, 64 n)
+                const int64_t L = 64 * n;
+                auto prefix = [&](const Buffer& b) {
+                    if (b.empty()) return Buffer();
+                    const int64_t X = b.shape()[3];
+                    Buffer r(DType::f64, {p.B, L, p.H, X});
+                    for (int64_t bb = 0; bb < p.B; ++bb)
+                        for (int64_t i = 0; i < L * p.H * X; ++i)
+                            r.ptr<double>()[bb * L * p.H * X + i] = b.ptr<float>()[bb * p.T * p.H * X + i];
+                    return r;
+                };
+                const Buffer q = prefix(x.q), k = prefix(x.k), v = prefix(x.v), g = prefix(x.g), h0 = widen(x.h0, DType::f64);
+                GlaInputs in;
+                in.q = q.view(), in.k = k.view(), in.v = v.view(), in.g = g.view(), in.h0 = h0.view();
+                Buffer o(DType::f64, {p.B, L, p.H, p.V});
+                gla_recurrent_forward(in, {o.view(), want.view()});
+            }
+            Buffer got64(DType::f64, state_shape(p)), got32(DType::f64, state_shape(p));
+            for (int64_t bh = 0; bh < p.B * p.H; ++bh)
+                for (int64_t i = 0; i < KV; ++i) {
+                    got64.ptr<double>()[bh * KV + i] = s64.ptr<double>()[(bh * N + n) * KV + i];
+                    got32.ptr<double>()[bh * KV + i] = s32.ptr<float>()[(bh * N + n) * KV + i];
+                }
+            HGRN_EXPECT_CLOSE("f64 states[" + std::to_string(n) + "]", got64.view(), want.view(), 1e-12);
+            HGRN_EXPECT_CLOSE("f32 states[" + std::to_string(n) + "]", got32.view(), want.view(), test::kTolF32);
+        }
+    }
+}
+
+TEST(GlaCpu, ChunkStatesBadArguments) {
+    Problem p = shape(100, 1, 16, 16, 64);
+    const Inputs x = make_inputs(p);
+    GlaInputs in;
+    in.q = x.q.view(), in.k = x.k.view(), in.v = x.v.view(), in.g = x.g.view();
+    Buffer o(DType::f32, v_shape(p)), good(DType::f32, {p.B, p.H, 2, p.K, p.V}), bad(DType::f32, {p.B, p.H, 1, p.K, p.V});
+    EXPECT_THROW(gla_chunk_forward(in, {o.view(), Tensor(), bad.view()}), Error);
+    EXPECT_THROW(gla_recurrent_forward(in, {o.view(), Tensor(), good.view()}), Error);  // chunkwise only
+    in.chunk = 16;
+    EXPECT_THROW(gla_chunk_forward(in, {o.view(), Tensor(), good.view()}), Error);  // states are per 64 tokens
+    in.chunk = 64;
+    EXPECT_NO_THROW(gla_chunk_forward(in, {o.view(), Tensor(), good.view()}));
+}
+
+}  // namespace

@@ -10,6 +10,8 @@ namespace hgrn {
 
 void gla_chunk_forward_cuda(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out) {
     if (gla_cuda::chunk_forward_tc(in, d, scale, out, nullptr)) return;
+    HGRN_CHECK(out.states.empty(), "GLA: chunk states are written on the GPU only by the tensor-core path (bf16 q/k/v/o, "
+               "K in {64, 128, 256}, V a multiple of 64, 16-byte aligned); got K = ", d.K, ", V = ", d.V);
     gla_cuda::recurrent_forward(in, d, scale, out, nullptr);
 }
 

@@ -56,6 +56,7 @@ struct StateArgs {
     float* ht;                              // final state (H direction; may be null)
     int T, H, K, V, N;
     float scale;
+    int dir0;  // direction of blockIdx.z = 0: 0 (H, then D at z = 1) or 1 (D only: the H_n were saved)
 };
 
 __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) {
@@ -63,7 +64,7 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
     __shared__ __align__(16) float Gs[kC * kSLX];  // cumsum of g (log2 units)
     __shared__ __align__(16) float Y[kC * kSLY];   // v (H) or dout (D)
     __shared__ float dec[kSR], part[4][kSR];
-    const bool dmode = blockIdx.z == 1;
+    const bool dmode = blockIdx.z + a.dir0 == 1;
     const int nct = a.V / kSC;
     const int c0 = (blockIdx.x % nct) * kSC, r0 = (blockIdx.x / nct) * kSR;
     const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
@@ -663,8 +664,10 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
 
     const int N = int((d.T + kC - 1) / kC);
     const size_t nstate = size_t(d.B * d.H) * size_t(N) * size_t(d.K * d.V);
+    // The H_n: the forward's saved chunk states (GlaInputs::states) when given, else recomputed here.
+    const bool saved = !in.states.empty();
     float* scratch = nullptr;
-    HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), 2 * nstate * sizeof(float), stream));
+    HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), (saved ? 1 : 2) * nstate * sizeof(float), stream));
 
     StateArgs sa{};
     sa.q = static_cast<const __nv_bfloat16*>(in_of(in.q, "q").p);
@@ -674,12 +677,13 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     sa.g = f32_in(in.g, "g");
     sa.h0 = f32_in(in.h0, "h0");
     sa.dht = f32_in(gout.dht, "dht");
-    sa.hbuf = scratch;
-    sa.dbuf = scratch + nstate;
+    sa.hbuf = saved ? const_cast<float*>(f32_in(in.states, "states")) : scratch;  // read only when saved
+    sa.dbuf = saved ? scratch : scratch + nstate;
+    sa.dir0 = saved ? 1 : 0;
     sa.dh0 = f32_out(grads.dh0, "dh0");
     sa.T = int(d.T), sa.H = int(d.H), sa.K = int(d.K), sa.V = int(d.V), sa.N = N;
     sa.scale = scale;
-    const dim3 sgrid(unsigned((d.K / kSR) * (d.V / kSC)), unsigned(d.B * d.H), 2u);
+    const dim3 sgrid(unsigned((d.K / kSR) * (d.V / kSC)), unsigned(d.B * d.H), saved ? 1u : 2u);
     gla_bwd_states_kernel<<<sgrid, kSThreads, 0, stream>>>(sa);
     HGRN_LAUNCH_CHECK();
 

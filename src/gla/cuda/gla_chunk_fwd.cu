@@ -39,6 +39,7 @@ struct FwdArgs {
     __nv_bfloat16* o;
     float* ht;
     float* o32;  // K = 256 (two 128-halves): this half's fp32 partial of o instead of o (summed afterwards)
+    float* hs;   // chunk states (B, H, N, K, V) out, may be null (GlaOutputs::states)
     int T, H, V;
     float scale;
 };
@@ -548,6 +549,7 @@ __device__ __forceinline__ void to_half(FwdArgs& a, int kh, int64_t nvo) {
         a.g += kh * K;
         if (a.h0) a.h0 += int64_t(kh) * K * a.V;
         if (a.ht) a.ht += int64_t(kh) * K * a.V;
+        if (a.hs) a.hs += int64_t(kh) * K * a.V;
         if (a.o32) a.o32 += kh * nvo;
     }
 }
@@ -626,7 +628,18 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
             s.Hs[c * S::LHT + j] = __uint_as_float(tf32(Hacc[n][e]));
         }
     zero_upper_scores<S>(s);
+    const int N = (a.T + kC - 1) / kC;
     for (int t0 = 0; t0 < a.T; t0 += kC) {
+        if (a.hs) {  // the state before this chunk (EXACT, so fp32-accurate), for the backward
+            float* dst = a.hs + ((int64_t(b) * a.H + h) * N + t0 / kC) * KS * a.V + c0;
+#pragma unroll
+            for (int n = 0; n < NT; ++n)
+#pragma unroll
+                for (int e = 0; e < 4; e += 2) {
+                    const int j = hr0 + gr + (e >= 2 ? 8 : 0), c = hc0 + 8 * n + 2 * tg;
+                    *reinterpret_cast<float2*>(dst + int64_t(j) * a.V + c) = make_float2(Hacc[n][e], Hacc[n][e + 1]);
+                }
+        }
         load_chunk<S, KS>(a, s, b, h, c0, t0);
         __syncthreads();
         if (t0 + kC < a.T) prefetch_chunk_l2<S, KS>(a, b, h, c0, t0 + kC);
@@ -722,7 +735,7 @@ int fwd_block_width(const GlaDims& d, int nh) {
 
 template <int K, int KS, int BV>
 void launch_bv(const FwdArgs& a, int B, cudaStream_t stream) {
-    a.ht ? launch_tile<K, KS, BV, true>(a, B, stream) : launch_tile<K, KS, BV, false>(a, B, stream);
+    (a.ht || a.hs) ? launch_tile<K, KS, BV, true>(a, B, stream) : launch_tile<K, KS, BV, false>(a, B, stream);
 }
 
 template <int K, int KS>
@@ -756,14 +769,14 @@ void launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
         configured = true;
     }
     const int N = (a.T + kC - 1) / kC;
-    float* hbuf = nullptr;
+    float* hbuf = a.hs;  // the caller's chunk states, else scratch
     const size_t nstate = size_t(B) * a.H * size_t(N) * KS * a.V;
-    HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&hbuf), nstate * sizeof(float), stream));
+    if (!a.hs) HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&hbuf), nstate * sizeof(float), stream));
     chunk_states_forward(a.k, a.v, a.g, a.h0, hbuf, a.ht, B, a.T, a.H, KS, a.V, stream);
     const dim3 grid(unsigned(N), unsigned(a.H), unsigned(B * (KS / K)));
     gla_chunk_out_kernel<K, KS><<<grid, threads_of<64>, smem, stream>>>(a, hbuf, N);
     HGRN_LAUNCH_CHECK();
-    HGRN_CUDA_CHECK(cudaFreeAsync(hbuf, stream));
+    if (!a.hs) HGRN_CUDA_CHECK(cudaFreeAsync(hbuf, stream));
 }
 
 }  // namespace
@@ -784,6 +797,7 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
     a.h0 = f32_in(in.h0, "h0");
     a.o = static_cast<__nv_bfloat16*>(out_of(out.o, "o").p);
     a.ht = f32_out(out.ht, "ht");
+    a.hs = f32_out(out.states, "states");
     a.T = int(d.T), a.H = int(d.H), a.V = int(d.V);
     a.scale = scale;
     int dev = 0, optin = 0;
