@@ -401,7 +401,7 @@ void recurrent_backward(const GlaInputs& in, const GlaDims& d, float scale, cons
     const bool dk_inplace = dk.p && !dk.bf16;
     const size_t scratch_n = size_t(nterm + (dk_inplace ? 0 : nqk));
     float* scratch = nullptr;
-    HGRN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), scratch_n * sizeof(float), stream));
+    scratch = scratch_alloc<float>(scratch_n, stream);
     a.dq_acc = dg;
     a.term_acc = scratch;
     a.dk_acc = dk_inplace ? static_cast<float*>(dk.p) : scratch + nterm;
