@@ -4,8 +4,12 @@
 //      gradients D_n (after chunk n, backward over the chunks), both fp32, into scratch; dh0. One block of
 //      4 warps per (32-row x 64-column state tile, sequence x head, direction): the two directions run side
 //      by side, so T = 16384 with B = 1 still has 256 blocks. The decayed keys/queries are split into two
-//      TF32 halves (v, dout are bf16, exact in TF32), so the states keep fp32 accuracy.
-//   2. gla_bwd_chunk_kernel: one block of 8 warps per (chunk, head, sequence), all chunks in parallel. It
+//      TF32 halves (v, dout are bf16, exact in TF32), so the states keep fp32 accuracy. With the forward's
+//      chunk states given (GlaInputs::states) only the D direction runs. Few blocks and long T (the split
+//      forward's H pass): segments of chunks in parallel from zero states, then the true segment starts
+//      (gla_state_seg_starts_kernel) and a correction of every stored state (gla_state_seg_fix_kernel).
+//   2. gla_bwd_chunk_kernel: one block of 16 warps (8 at K = 64) per (chunk, head, sequence), all chunks in
+//      parallel. It
 //      recomputes G and the intra scores A, then walks V in 64-column tiles (v, dout, H_n, D_n tile): dA,
 //      dq^inter = s 2^G (dO H^T), dk^inter = 2^{Gamma-G} (v D^T), rowsum(H . D), and the dv tile
 //      (A^T dO + k~ D), written at once; then dq^strict / dk^strict from dA, and dq, dk, dg with the

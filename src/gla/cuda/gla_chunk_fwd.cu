@@ -1,20 +1,29 @@
-// gla_chunk_fwd.cu — chunkwise GLA forward on tensor cores (mma.sync TF32, sm_80 and later).
-// One block (8 warps) per (64-column tile of V, head, sequence) walks the chunks of C = 64 tokens in order,
-// keeping its K x 64 slice of the state in fp32 registers (MMA accumulators). Per chunk, with G the
-// in-chunk cumsum of g in log2 units, Gamma = G at the last row, r_b = G at the first row of 16-row block b:
+// gla_chunk_fwd.cu — chunkwise GLA forward on tensor cores (mma.sync TF32 and bf16; runs where a block may
+// have >= 178 KB of shared memory, i.e. sm_90; the K = 256 cluster pair needs sm_90).
+// One block per (V tile, head, sequence) walks the chunks of C = 64 tokens in order, keeping its K x BV slice of
+// the state in fp32 registers (MMA accumulators): BV = 128 with 16 warps when those blocks fill the GPU (one
+// block per head at K = V = 128: q, k, g loaded and the scores formed once), else BV = 64 with 8 warps.
+// Per chunk, with G the in-chunk cumsum of g in log2 units, Gamma = G at the last row, r_b = G at the first row
+// of 16-row block b:
 //     o_t   = s (q_t . 2^{G_t})^T H  +  sum_{u <= t} A[t,u] v_u,   A[t,u] = s sum_j q_tj k_uj 2^{G_tj - G_uj}
 //     H    <- Diag(2^Gamma) H + sum_u (k_u . 2^{Gamma - G_u}) v_u^T
 // Stability without clamping: q^ = q . 2^{G_t - r_b(t)} (<= 1) and k^ = k . 2^{r_b(u) - G_u} (<= 2^100, checked)
 // are formed once; every other factor is a per-column scale 2^{r_i - r_b}, 2^{r_b}, 2^{Gamma - r_b}, all <= 1,
 // so nothing overflows and an underflow only drops a term that is tiny next to the chunk's own. A chunk whose
 // 16-row blocks span more than 2^100 of decay (log f below about -4.3 per step on average) takes an exact
-// elementwise path for A. Operands are rounded to TF32 (10-bit mantissa; bf16 inputs are exact in it); the
-// state update splits k~ into two TF32 halves, so the state keeps fp32 accuracy. k absent: k = 1 - exp(g).
+// elementwise path for A. Products: A and q~ H in TF32 (10-bit mantissa; bf16 inputs are exact in it); A v and
+// the state update on bf16 MMAs with v exact and A / k~ as bf16 hi + lo pairs (16 bits) — hi + lo + lo2
+// (fp32-exact) when the state itself is an output (ht, or the chunk states for the backward). k absent:
+// k = 1 - exp(g).
 // Covered: q, v, o bf16 (k bf16 or absent), K in {64, 128, 256}, V a multiple of 64; else the caller falls back.
 // K = 256 runs the K = 128 kernels on the two 128-column halves of q, k, g (= the state's row halves, which
-// evolve independently): o is the sum of the halves' o, written as fp32 partials and summed into bf16.
+// evolve independently): the halves of a V tile are the two CTAs of a cluster and sum o through distributed
+// shared memory.
 // Few blocks (B H V / 64 at most half the SMs, T > 256): the split path instead, the backward's state pass
-// (H direction) writing every H_n to scratch, then gla_chunk_out_kernel with all chunks in parallel.
+// (H direction, in segments for long T) writing every H_n, then gla_chunk_out_kernel with all chunks in
+// parallel (K = 256 there: fp32 partials of o, summed into bf16).
+// GlaOutputs::states: the sequential kernel stores its state at each chunk start; the split path's state pass
+// writes them directly.
 #include <cstdint>
 #include <algorithm>
 #include <cstdlib>
