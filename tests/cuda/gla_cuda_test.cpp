@@ -357,6 +357,25 @@ TEST(GlaCuda, StatePassSegments) {
     ::unsetenv("HGRN_GLA_STATE_SEGMENTS");
 }
 
+// Both state-pass tile widths (32 x 64 and 32 x 128 columns; the automatic choice takes 128 only for many
+// heads, which these small shapes do not have), both directions, saved states, K = 64 / 128 / 256.
+TEST(GlaCuda, StatePassTileWidths) {
+    for (int tile : {64, 128}) {
+        ::setenv("HGRN_GLA_STATE_TILE", std::to_string(tile).c_str(), 1);
+        SCOPED_TRACE(testing::Message() << "state tile columns " << tile);
+        for (int64_t K : {64, 128, 256})
+            for (bool saved : {false, true}) {
+                Case c{2, 200, 2, K, 128, DType::bf16, saved, true, true, 1.0, uint64_t(140 + K + saved)};
+                c.states = saved;
+                run_case(c, Path::chunk, true);
+            }
+        Case c{2, 1025, 2, 128, 256, DType::bf16, true, true, true, 3.0, 150};  // split forward, strong gates
+        c.states = true;
+        run_case(c, Path::chunk, true);
+    }
+    ::unsetenv("HGRN_GLA_STATE_TILE");
+}
+
 TEST(GlaCuda, ChunkSavedStatesBadArguments) {
     const Shape qs{1, 70, 1, 48}, vs{1, 70, 1, 48};
     Dev q(DType::bf16, qs), v(DType::bf16, vs), g(DType::f32, qs), o(DType::bf16, vs);

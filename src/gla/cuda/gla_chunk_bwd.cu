@@ -2,7 +2,7 @@
 // (SPEC.md §4.2, docs/gla_math.md §5-§8) in two launches:
 //   1. gla_bwd_states_kernel: the chunk states H_n (before chunk n, forward over the chunks) and the state
 //      gradients D_n (after chunk n, backward over the chunks), both fp32, into scratch; dh0. One block of
-//      4 warps per (32-row x 64-column state tile, sequence x head, direction): the two directions run side
+//      4 or 8 warps per (32-row x 64- or 128-column state tile, sequence x head, direction): the two directions run side
 //      by side, so T = 16384 with B = 1 still has 256 blocks. The decayed keys/queries are split into two
 //      TF32 halves (v, dout are bf16, exact in TF32), so the states keep fp32 accuracy. With the forward's
 //      chunk states given (GlaInputs::states) only the D direction runs. Few blocks and long T (the split
@@ -52,7 +52,9 @@ __device__ __forceinline__ void unpack8(const uint4& u, float* dst) {
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. States H_n and state gradients D_n.
-constexpr int kSR = 32, kSC = 64, kSThreads = 128, kSLX = 40, kSLY = 72;
+// Tiles of kSR state rows x SC columns, SC = 128 where V allows (g and the keys / queries are then read once
+// per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
+constexpr int kSR = 32, kSLX = 40;
 
 struct StateArgs {
     const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused 1 - exp(g)
@@ -71,11 +73,13 @@ struct StateArgs {
     int B_H = 0;  // B H (the grid's y)
 };
 
-__global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) {
+template <int SC>
+__global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
+    constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
     __shared__ __align__(16) float X[kC * kSLX];   // k (H) or q (D), then the decayed x~
     __shared__ __align__(16) float Gs[kC * kSLX];  // cumsum of g (log2 units)
     __shared__ __align__(16) float Y[kC * kSLY];   // v (H) or dout (D)
-    __shared__ float dec[kSR], part[4][kSR];
+    __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
     const bool dmode = dir + a.dir0 == 1;
     const int it0 = a.S > 1 ? seg * a.NS : 0, it1 = a.S > 1 ? min(a.N, it0 + a.NS) : a.N;  // processing steps
@@ -83,7 +87,7 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
     const int c0 = (blockIdx.x % nct) * kSC, r0 = (blockIdx.x / nct) * kSR;
     const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
     const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
-    const int wr = 16 * (w & 1), wc = 32 * (w >> 1);  // warp tile: rows wr.., columns wc.. of the 32 x 64 tile
+    const int wr = 16 * (w & 1), wc = 32 * (w >> 1);  // warp tile: rows wr.., columns wc.. of the 32 x SC tile
     const __nv_bfloat16* xp = dmode ? a.q : a.k;
     const __nv_bfloat16* yp = dmode ? a.dout : a.v;
     const float* init = dmode ? a.dht : a.h0;
@@ -117,7 +121,7 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
         }
 #pragma unroll
         for (int i = 0; i < NY; ++i) {
-            const int idx = tid + kSThreads * i, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
+            const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8)), tt = t0 + t;
             ry[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(yp + row(tt) * a.V + c0 + c)) : z4;
         }
     };
@@ -141,32 +145,32 @@ __global__ void __launch_bounds__(kSThreads) gla_bwd_states_kernel(StateArgs a) 
         }
 #pragma unroll
         for (int i = 0; i < NY; ++i) {
-            const int idx = tid + kSThreads * i, t = idx / 8, c = 8 * (idx % 8);
+            const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8));
             unpack8(ry[i], Y + t * kSLY + c);
         }
         if (it + 1 < it1) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
         __syncthreads();
-        {  // inclusive cumsum G over the 64 rows (32 columns x 4 parts of 16 rows, kept in registers), then
+        {  // inclusive cumsum G over the 64 rows (32 columns x P parts of R rows, kept in registers), then
            // x~ = s q 2^G (D) or k 2^{Gamma - G} (H) in place; Gamma = G_63 = the sum of the part totals
             const int j = tid % kSR, p = tid / kSR;
-            float x[16];
+            float x[R];
 #pragma unroll
-            for (int i = 0; i < 16; ++i) x[i] = Gs[(16 * p + i) * kSLX + j];
+            for (int i = 0; i < R; ++i) x[i] = Gs[(R * p + i) * kSLX + j];
 #pragma unroll
-            for (int i = 1; i < 16; ++i) x[i] += x[i - 1];
-            part[p][j] = x[15];
+            for (int i = 1; i < R; ++i) x[i] += x[i - 1];
+            part[p][j] = x[R - 1];
             __syncthreads();
             float off = 0, gam = 0;
 #pragma unroll
-            for (int pp = 0; pp < 4; ++pp) {
+            for (int pp = 0; pp < P; ++pp) {
                 const float c = part[pp][j];
                 if (pp < p) off += c;
                 gam += c;
             }
 #pragma unroll
-            for (int i = 0; i < 16; ++i) {
+            for (int i = 0; i < R; ++i) {
                 const float G = x[i] + off;
-                X[(16 * p + i) * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(gam - G);
+                X[(R * p + i) * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(gam - G);
             }
             if (p == 0) dec[j] = exp2f(gam);
         }
@@ -269,10 +273,15 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
 // The state pass for ndir directions (from a.dir0): split into segments when its blocks would leave most of
 // the GPU idle (B H small, T long), so that the serial chain per block is NS chunks instead of N.
 void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
-    const int tiles = (a.K / kSR) * (a.V / kSC), bh = a.B_H;
     int dev = 0, sms = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    // 128-column tiles while they still give >= 4 blocks per SM. Measured (H100, same machine, two rounds):
+    // 8,2048,16,128 state pass 790 -> 722 us (ncu, both directions; fwd+bwd within noise in events); at
+    // 1,16384,16,128 the 64-column tiles win (fwd 1.03 vs 1.08 ms, fwd+bwd 3.14 vs 3.20).
+    int sc = a.V % 128 == 0 && int64_t(a.K / kSR) * (a.V / 128) * a.B_H * ndir >= 4 * int64_t(sms) ? 128 : 64;
+    if (const char* e = std::getenv("HGRN_GLA_STATE_TILE")) sc = std::atoi(e) == 64 || a.V % 128 != 0 ? 64 : 128;  // tests
+    const int tiles = (a.K / kSR) * (a.V / sc), bh = a.B_H;
     const int64_t blocks = int64_t(tiles) * bh * ndir;
     // Segments of at least 16 chunks, as many as keep about 4 blocks per SM (at most 64) — for the forward's
     // H pass only: measured on the H100 at 1 x 16384 x 16 x 128, the split forward 1.10 -> 1.01 ms (S = 4),
@@ -289,7 +298,9 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
         scratch = scratch_alloc<float>(ne + ng, stream);
         a.ebuf = scratch, a.gbuf = scratch + ne;
     }
-    gla_bwd_states_kernel<<<dim3(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S)), kSThreads, 0, stream>>>(a);
+    const dim3 grid(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S));
+    if (sc == 128) gla_bwd_states_kernel<128><<<grid, 256, 0, stream>>>(a);
+    else gla_bwd_states_kernel<64><<<grid, 128, 0, stream>>>(a);
     HGRN_LAUNCH_CHECK();
     if (a.S > 1) {
         gla_chunk_gamma_kernel<<<dim3(unsigned(a.N), unsigned(bh)), 128, 0, stream>>>(a);
