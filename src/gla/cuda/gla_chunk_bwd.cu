@@ -76,9 +76,11 @@ struct StateArgs {
 template <int SC>
 __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
     constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
-    __shared__ __align__(16) float X[kC * kSLX];   // k (H) or q (D), then the decayed x~
-    __shared__ __align__(16) float Gs[kC * kSLX];  // cumsum of g (log2 units)
-    __shared__ __align__(16) float Y[kC * kSLY];   // v (H) or dout (D)
+    // Dynamic shared memory (56 KB at SC = 128, beyond the 48 KB a kernel may declare statically):
+    extern __shared__ __align__(16) float state_smem[];
+    float* X = state_smem;         // kC x kSLX: k (H) or q (D), then the decayed x~
+    float* Gs = X + kC * kSLX;     // kC x kSLX: cumsum of g (log2 units)
+    float* Y = Gs + kC * kSLX;     // kC x kSLY: v (H) or dout (D)
     __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
     const bool dmode = dir + a.dir0 == 1;
@@ -270,6 +272,17 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
     }
 }
 
+template <int SC>
+void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
+    const size_t smem = sizeof(float) * kC * (2 * kSLX + SC + 8);
+    static bool configured = false;  // one attribute call per instance (same value every time)
+    if (!configured) {
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        configured = true;
+    }
+    gla_bwd_states_kernel<SC><<<grid, 2 * SC, smem, stream>>>(a);
+}
+
 // The state pass for ndir directions (from a.dir0): split into segments when its blocks would leave most of
 // the GPU idle (B H small, T long), so that the serial chain per block is NS chunks instead of N.
 void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
@@ -299,8 +312,8 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
         a.ebuf = scratch, a.gbuf = scratch + ne;
     }
     const dim3 grid(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S));
-    if (sc == 128) gla_bwd_states_kernel<128><<<grid, 256, 0, stream>>>(a);
-    else gla_bwd_states_kernel<64><<<grid, 128, 0, stream>>>(a);
+    if (sc == 128) launch_states<128>(a, grid, stream);
+    else launch_states<64>(a, grid, stream);
     HGRN_LAUNCH_CHECK();
     if (a.S > 1) {
         gla_chunk_gamma_kernel<<<dim3(unsigned(a.N), unsigned(bh)), 128, 0, stream>>>(a);
