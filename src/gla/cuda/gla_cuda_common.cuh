@@ -14,6 +14,16 @@
 
 namespace hgrn::gla_cuda {
 
+// Eight bf16 (one 16-byte load) into eight floats.
+__device__ __forceinline__ void unpack8(const uint4& u, float* dst) {
+    const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&u);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const float2 f = __bfloat1622float2(p[e]);
+        dst[2 * e] = f.x, dst[2 * e + 1] = f.y;
+    }
+}
+
 // 2^x in one MUFU instruction (max relative error ~2^-22; results below 2^-126 flush to zero, which only
 // drops terms that are negligible next to the ones they are summed with).
 __device__ __forceinline__ float exp2_fast(float x) {

@@ -1,0 +1,298 @@
+// gla_state_pass.cu — the chunk-state pass (SPEC.md §4.2 chunk_fwd_h / chunk_bwd_dh; docs/gla_math.md §5.1) on
+// tensor cores, for the split forward (H direction) and the backward (H and D, or D alone when the forward's
+// chunk states were saved):
+//     H_{n+1} = Diag(2^Gamma_n) H_n + sum_{u in n} (k_u 2^{Gamma_n - G_u}) v_u^T          (H_0 = h0)
+//     D_{n-1} = Diag(2^Gamma_n) D_n + sum_{t in n} (s q_t 2^{G_t}) dO_t^T                  (D_{N-1} = dht)
+// One block of 4 or 8 warps per (32-row x 64- or 128-column state tile, sequence x head, direction) keeps its tile
+// in fp32 registers and walks the chunks (the next chunk's loads in flight); every state is stored before its
+// chunk's update. The decayed keys / queries are split into two TF32 halves (v, dout are bf16, exact in TF32),
+// so the states keep fp32 accuracy. Segments (few blocks, long T): each segment of chunks starts from zero, then
+// gla_state_seg_starts_kernel forms the true segment starts X_{s+1} = E_s + Diag(2^Lambda_s) X_s and
+// gla_state_seg_fix_kernel adds Diag(2^{partial Gamma sum}) X_s to every state of segment s.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+
+#include "gla/cuda/gla_cuda_common.cuh"
+#include "gla/cuda/gla_cuda_internal.cuh"
+#include "gla/cuda/gla_mma.cuh"
+#include "gla/cuda/gla_state_pass.cuh"
+
+namespace hgrn::gla_cuda {
+namespace {
+
+using mma::warp_mma;
+constexpr int kC = 64;
+constexpr float kLog2e = 1.4426950408889634f;
+
+// Tiles of kSR state rows x SC columns, SC = 128 where V allows (g and the keys / queries are then read once
+// per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
+constexpr int kSR = 32, kSLX = 40;
+
+
+template <int SC>
+__global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
+    constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
+    // Dynamic shared memory (56 KB at SC = 128, beyond the 48 KB a kernel may declare statically):
+    extern __shared__ __align__(16) float state_smem[];
+    float* X = state_smem;         // kC x kSLX: k (H) or q (D), then the decayed x~
+    float* Gs = X + kC * kSLX;     // kC x kSLX: cumsum of g (log2 units)
+    float* Y = Gs + kC * kSLX;     // kC x kSLY: v (H) or dout (D)
+    __shared__ float dec[kSR], part[P][kSR];
+    const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
+    const bool dmode = dir + a.dir0 == 1;
+    const int it0 = a.S > 1 ? seg * a.NS : 0, it1 = a.S > 1 ? min(a.N, it0 + a.NS) : a.N;  // processing steps
+    const int nct = a.V / kSC;
+    const int c0 = (blockIdx.x % nct) * kSC, r0 = (blockIdx.x / nct) * kSR;
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
+    const int wr = 16 * (w & 1), wc = 32 * (w >> 1);  // warp tile: rows wr.., columns wc.. of the 32 x SC tile
+    const __nv_bfloat16* xp = dmode ? a.q : a.k;
+    const __nv_bfloat16* yp = dmode ? a.dout : a.v;
+    const float* init = dmode ? a.dht : a.h0;
+    float* buf = dmode ? a.dbuf : a.hbuf;
+    const int64_t sbase = int64_t(bh) * a.K * a.V;
+    float S[4][4];
+#pragma unroll
+    for (int n = 0; n < 4; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * n + 2 * tg + (e & 1);
+            S[n][e] = (init && seg == 0) ? init[sbase + int64_t(j) * a.V + c] : 0.f;
+        }
+    auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
+    constexpr int NX = kC * kSR / 8 / kSThreads, NG = kC * kSR / 4 / kSThreads, NY = kC * kSC / 8 / kSThreads;
+    uint4 rx[NX], ry[NY];
+    float4 rg[NG];
+    const uint4 z4 = make_uint4(0, 0, 0, 0);
+    auto issue = [&](int n) {
+        const int t0 = n * kC;
+#pragma unroll
+        for (int i = 0; i < NX; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4), tt = t0 + t;
+            rx[i] = (tt < a.T && xp) ? __ldg(reinterpret_cast<const uint4*>(xp + row(tt) * a.K + r0 + j)) : z4;
+        }
+#pragma unroll
+        for (int i = 0; i < NG; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8), tt = t0 + t;
+            rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * a.K + r0 + j))
+                             : make_float4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int i = 0; i < NY; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8)), tt = t0 + t;
+            ry[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(yp + row(tt) * a.V + c0 + c)) : z4;
+        }
+    };
+    issue(dmode ? a.N - 1 - it0 : it0);
+    for (int it = it0; it < it1; ++it) {
+        const int n = dmode ? a.N - 1 - it : it;
+#pragma unroll
+        for (int i = 0; i < NX; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4);
+            if (xp) unpack8(rx[i], X + t * kSLX + j);
+        }
+#pragma unroll
+        for (int i = 0; i < NG; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8);
+            const float gv[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                Gs[t * kSLX + j + e] = gv[e] * kLog2e;
+                if (!xp) X[t * kSLX + j + e] = one_minus_exp(gv[e]);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < NY; ++i) {
+            const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8));
+            unpack8(ry[i], Y + t * kSLY + c);
+        }
+        if (it + 1 < it1) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
+        __syncthreads();
+        {  // inclusive cumsum G over the 64 rows (32 columns x P parts of R rows, kept in registers), then
+           // x~ = s q 2^G (D) or k 2^{Gamma - G} (H) in place; Gamma = G_63 = the sum of the part totals
+            const int j = tid % kSR, p = tid / kSR;
+            float x[R];
+#pragma unroll
+            for (int i = 0; i < R; ++i) x[i] = Gs[(R * p + i) * kSLX + j];
+#pragma unroll
+            for (int i = 1; i < R; ++i) x[i] += x[i - 1];
+            part[p][j] = x[R - 1];
+            __syncthreads();
+            float off = 0, gam = 0;
+#pragma unroll
+            for (int pp = 0; pp < P; ++pp) {
+                const float c = part[pp][j];
+                if (pp < p) off += c;
+                gam += c;
+            }
+#pragma unroll
+            for (int i = 0; i < R; ++i) {
+                const float G = x[i] + off;
+                X[(R * p + i) * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(gam - G);
+            }
+            if (p == 0) dec[j] = exp2f(gam);
+        }
+        __syncthreads();
+        float* dst = buf + (int64_t(bh) * a.N + n) * a.K * a.V;
+#pragma unroll
+        for (int nn = 0; nn < 4; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+                const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * nn + 2 * tg;
+                *reinterpret_cast<float2*>(dst + int64_t(j) * a.V + c) = make_float2(S[nn][e], S[nn][e + 1]);
+            }
+        const float d0 = dec[wr + gr], d1 = dec[wr + gr + 8];
+#pragma unroll
+        for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
+        // S += x~^T y: A(j, t) = x~[t][j] (split), B(t, c) = y[t][c] (bf16, exact).
+        warp_mma<mma::kExactB, 4>(
+            S, 0, kC, [&](int r, int k) { return X[k * kSLX + wr + r]; },
+            [&](int k, int c) { return Y[k * kSLY + wc + c]; });
+        __syncthreads();
+    }
+    // The final state (S = 1), or this segment's end state (fixed up by gla_state_seg_starts_kernel).
+    float* fin = a.S > 1 ? a.ebuf + ((int64_t(dir) * gridDim.y + bh) * a.S + seg) * a.K * a.V
+                         : (dmode ? a.dh0 : a.ht);
+    if (fin) {
+        if (a.S == 1) fin += sbase;
+#pragma unroll
+        for (int nn = 0; nn < 4; ++nn)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int j = r0 + wr + gr + 8 * (e >> 1), c = c0 + wc + 8 * nn + 2 * tg + (e & 1);
+                fin[int64_t(j) * a.V + c] = S[nn][e];
+            }
+    }
+}
+
+// Segments: each chunk's Gamma_n = sum of its g (log2 units), (B H, N, K); one block per (chunk, b h).
+__global__ void gla_chunk_gamma_kernel(StateArgs a) {
+    const int n = blockIdx.x, bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    for (int j = threadIdx.x; j < a.K; j += blockDim.x) {
+        float acc = 0;
+        for (int t = n * kC; t < min(a.T, (n + 1) * kC); ++t) acc += a.g[((int64_t(b) * a.T + t) * a.H + h) * a.K + j] * kLog2e;
+        a.gbuf[(int64_t(bh) * a.N + n) * a.K + j] = acc;
+    }
+}
+
+// Segments, pass 2 (one block per state row j, sequence x head, direction): the true state at each segment
+// start, X_1 = E_0 (segment 0 started from h0 / dht), X_{s+1} = E_s + Diag(2^{Lambda_s}) X_s with Lambda_s
+// the sum of the segment's chunk Gammas, written over E_s (slot s); X_S is the final state (ht or dh0).
+__global__ void gla_state_seg_starts_kernel(StateArgs a) {
+    __shared__ float lam[64];
+    const int j = blockIdx.x, bh = blockIdx.y, dir = blockIdx.z;
+    const bool dmode = dir + a.dir0 == 1;
+    for (int sg = threadIdx.x; sg < a.S; sg += blockDim.x) {
+        float acc = 0;
+        for (int it = sg * a.NS; it < min(a.N, (sg + 1) * a.NS); ++it) {
+            const int n = dmode ? a.N - 1 - it : it;
+            acc += a.gbuf[(int64_t(bh) * a.N + n) * a.K + j];
+        }
+        lam[sg] = acc;
+    }
+    __syncthreads();
+    float* e = a.ebuf + (int64_t(dir) * gridDim.y + bh) * a.S * a.K * a.V + int64_t(j) * a.V;
+    float* fin = dmode ? a.dh0 : a.ht;
+    for (int c = threadIdx.x; c < a.V; c += blockDim.x) {
+        float x = e[c];
+        for (int sg = 1; sg < a.S; ++sg) {
+            const float es = e[int64_t(sg) * a.K * a.V + c];
+            e[int64_t(sg) * a.K * a.V + c] = x;
+            x = es + exp2f(lam[sg]) * x;
+        }
+        if (fin) fin[(int64_t(bh) * a.K + j) * a.V + c] = x;
+    }
+}
+
+// Segments, pass 3 (one block per processing step it in segments >= 1, sequence x head, direction): the
+// stored state of step it gets Diag(2^{sum of the Gammas of the segment's earlier steps}) X_s added.
+__global__ void gla_state_seg_fix_kernel(StateArgs a) {
+    extern __shared__ float pre[];  // K
+    const int it = a.NS + blockIdx.x, bh = blockIdx.y, dir = blockIdx.z;
+    const bool dmode = dir + a.dir0 == 1;
+    const int sg = it / a.NS, n = dmode ? a.N - 1 - it : it;
+    for (int j = threadIdx.x; j < a.K; j += blockDim.x) {
+        float acc = 0;
+        for (int m = sg * a.NS; m < it; ++m) acc += a.gbuf[(int64_t(bh) * a.N + (dmode ? a.N - 1 - m : m)) * a.K + j];
+        pre[j] = exp2f(acc);
+    }
+    __syncthreads();
+    const float* x = a.ebuf + ((int64_t(dir) * gridDim.y + bh) * a.S + sg) * a.K * a.V;
+    float* dst = (dmode ? a.dbuf : a.hbuf) + (int64_t(bh) * a.N + n) * a.K * a.V;
+    for (int i = 4 * threadIdx.x; i < a.K * a.V; i += 4 * blockDim.x) {
+        const float d = pre[i / a.V];
+        float4 h = *reinterpret_cast<float4*>(dst + i);
+        const float4 xv = *reinterpret_cast<const float4*>(x + i);
+        h.x += d * xv.x, h.y += d * xv.y, h.z += d * xv.z, h.w += d * xv.w;
+        *reinterpret_cast<float4*>(dst + i) = h;
+    }
+}
+
+template <int SC>
+void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
+    const size_t smem = sizeof(float) * kC * (2 * kSLX + SC + 8);
+    static bool configured = false;  // one attribute call per instance (same value every time)
+    if (!configured) {
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        configured = true;
+    }
+    gla_bwd_states_kernel<SC><<<grid, 2 * SC, smem, stream>>>(a);
+}
+
+}  // namespace
+
+// The state pass for ndir directions (from a.dir0): split into segments when its blocks would leave most of
+// the GPU idle (B H small, T long), so that the serial chain per block is NS chunks instead of N.
+void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
+    int dev = 0, sms = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    // 128-column tiles while they still give >= 4 blocks per SM. Measured (H100, same machine, two rounds):
+    // 8,2048,16,128 state pass 790 -> 722 us (ncu, both directions; fwd+bwd within noise in events); at
+    // 1,16384,16,128 the 64-column tiles win (fwd 1.03 vs 1.08 ms, fwd+bwd 3.14 vs 3.20).
+    int sc = a.V % 128 == 0 && int64_t(a.K / kSR) * (a.V / 128) * a.B_H * ndir >= 4 * int64_t(sms) ? 128 : 64;
+    if (const char* e = std::getenv("HGRN_GLA_STATE_TILE")) sc = std::atoi(e) == 64 || a.V % 128 != 0 ? 64 : 128;  // tests
+    const int tiles = (a.K / kSR) * (a.V / sc), bh = a.B_H;
+    const int64_t blocks = int64_t(tiles) * bh * ndir;
+    // Segments of at least 16 chunks, as many as keep about 4 blocks per SM (at most 64) — for the forward's
+    // H pass only: measured on the H100 at 1 x 16384 x 16 x 128, the split forward 1.10 -> 1.01 ms (S = 4),
+    // while the backward's passes (H and D, or D alone) gained nothing or lost (3.21 -> 3.29 ms at S = 2,
+    // 3.46 at S = 4: the correction pass re-reads and re-writes the states).
+    int S = ndir == 1 && a.dir0 == 0 ? int(std::min<int64_t>({64, std::max<int64_t>(1, 4 * sms / blocks), a.N / 16})) : 1;
+    if (const char* e = std::getenv("HGRN_GLA_STATE_SEGMENTS")) S = std::max(1, std::atoi(e));  // tests
+    S = std::max(1, std::min(S, a.N));
+    a.S = S, a.NS = (a.N + S - 1) / S;
+    S = a.S = (a.N + a.NS - 1) / a.NS;  // no empty segment
+    float* scratch = nullptr;
+    if (a.S > 1) {
+        const size_t ne = size_t(ndir) * bh * a.S * a.K * a.V, ng = size_t(bh) * a.N * a.K;
+        scratch = scratch_alloc<float>(ne + ng, stream);
+        a.ebuf = scratch, a.gbuf = scratch + ne;
+    }
+    const dim3 grid(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S));
+    if (sc == 128) launch_states<128>(a, grid, stream);
+    else launch_states<64>(a, grid, stream);
+    HGRN_LAUNCH_CHECK();
+    if (a.S > 1) {
+        gla_chunk_gamma_kernel<<<dim3(unsigned(a.N), unsigned(bh)), 128, 0, stream>>>(a);
+        HGRN_LAUNCH_CHECK();
+        gla_state_seg_starts_kernel<<<dim3(unsigned(a.K), unsigned(bh), unsigned(ndir)), 128, 0, stream>>>(a);
+        HGRN_LAUNCH_CHECK();
+        gla_state_seg_fix_kernel<<<dim3(unsigned(a.N - a.NS), unsigned(bh), unsigned(ndir)), 256, a.K * sizeof(float), stream>>>(a);
+        HGRN_LAUNCH_CHECK();
+        HGRN_CUDA_CHECK(cudaFreeAsync(scratch, stream));
+    }
+}
+
+void chunk_states_forward(const __nv_bfloat16* k, const __nv_bfloat16* v, const float* g, const float* h0,
+                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream) {
+    StateArgs sa{};
+    sa.k = k, sa.v = v, sa.g = g, sa.h0 = h0, sa.hbuf = hbuf, sa.ht = ht;
+    sa.T = T, sa.H = H, sa.K = K, sa.V = V, sa.N = (T + kC - 1) / kC;
+    sa.scale = 1.f;
+    sa.B_H = B * H;
+    run_state_pass(sa, 1, stream);  // the H direction only
+}
+
+}  // namespace hgrn::gla_cuda
