@@ -31,9 +31,6 @@ namespace hgrn::gla_cuda {
 namespace {
 
 using mma::warp_mma;
-constexpr int kC = 64;
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kMaxSpan = 100.f;
 
 // ---------------------------------------------------------------------------------------------------------
 // Per-chunk gradients (the state pass is gla_state_pass.cu).
@@ -71,13 +68,6 @@ struct BSmem {
     static_assert(kC * LQ <= K * LT && kC * LQ <= 2 * kC * LT, "epilogue buffers must fit");
     static_assert(2 * 32 * warps_of<K> <= kC * LT, "cumsum / dg part sums in A");
 };
-__device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }
-
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-    const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
-}
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory"); }
 
 // The K x 64 tiles (columns c0..) of H_n and D_n into Ht, Dt (asynchronous; cp_async_wait_all before use).
 template <int K>

@@ -30,17 +30,20 @@
 
 #include "gla/cuda/gla_cuda_common.cuh"
 #include "gla/cuda/gla_cuda_internal.cuh"
+#include "gla/cuda/gla_mma.cuh"
 
 namespace hgrn::gla_cuda {
 namespace {
 
-constexpr int kC = 64;
 // Blocks come in two widths: BV = 64 V columns with 8 warps, or BV = 128 with 16 warps (one block per head
 // at K = V = 128, so q, k, g are loaded and the scores formed once per head, not once per 64 columns).
 template <int BV>
 constexpr int threads_of = 4 * BV;
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kMaxSpan = 100.f;  // largest in-block decay span (log2 units) of the factored path
+using mma::ldsm_x4;
+using mma::mma;
+using mma::mma_bf16;
+using mma::split_bf16;
+using mma::tf32;
 
 struct FwdArgs {
     const __nv_bfloat16 *q, *k, *v;  // k may be null
@@ -52,53 +55,6 @@ struct FwdArgs {
     int T, H, V;
     float scale;
 };
-
-__device__ __forceinline__ uint32_t tf32(float x) {
-    uint32_t r;
-    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-    return r;
-}
-__device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
-                                    uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
-// D += A B on bf16 operands (m16n8k16, fp32 accumulation). Fragments (PTX ISA): a0 = A[gr][2tg, 2tg+1],
-// a1 = A[gr+8][2tg, 2tg+1], a2 = A[gr][2tg+8, 2tg+9], a3 = A[gr+8][2tg+8, 2tg+9]; b0 = B[2tg, 2tg+1][gr],
-// b1 = B[2tg+8, 2tg+9][gr] (the lower column / row in the low half); C as in the TF32 form.
-__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-// Four 8 x 8 matrices of 16-bit elements (here: 8 x 4 of 32-bit words) from shared memory, lanes 8 m..8 m + 7
-// giving the row addresses of matrix m; lane i receives word i % 4 of row i / 4 of each.
-__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], uint32_t addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(addr));
-}
-__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
-    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<const uint32_t*>(&h);
-}
-// x0, x1 as bf16 pairs hi + lo (+ lo2): 16 (24) significant bits, against TF32's 11 (split TF32's 22).
-__device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uint32_t& lo) {
-    hi = pack_bf16(x0, x1);
-    lo = pack_bf16(x0 - __uint_as_float(hi << 16), x1 - __uint_as_float(hi & 0xffff0000u));
-}
-__device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uint32_t& lo, uint32_t& lo2) {
-    hi = pack_bf16(x0, x1);
-    const float r0 = x0 - __uint_as_float(hi << 16), r1 = x1 - __uint_as_float(hi & 0xffff0000u);
-    lo = pack_bf16(r0, r1);
-    lo2 = pack_bf16(r0 - __uint_as_float(lo << 16), r1 - __uint_as_float(lo & 0xffff0000u));
-}
 
 template <int K, int BV>
 struct Smem {
@@ -120,7 +76,6 @@ struct Smem {
     float cpart[4][K];    // cumsum: each part's total
     float cfirst[4][K];   // cumsum: each 16-row block's first value within its part
 };
-__device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }  // b < i, i in 1..3
 
 // One chunk's inputs in registers (16-byte vectors per thread): all global loads of a chunk are issued
 // before any is used, so their latencies overlap. (Issuing the next chunk's loads during the state update
@@ -541,11 +496,6 @@ __device__ __forceinline__ void chunk_prologue(S& s, float scale) {
         scores_mma<S>(s, scale);
         __syncthreads();
     }
-}
-
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-    const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
 }
 
 // The arguments of K half kh (KS = 256 as two K = 128 halves; KS = K: kh = 0, unchanged): q, k, g columns and

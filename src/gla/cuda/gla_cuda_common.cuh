@@ -14,6 +14,22 @@
 
 namespace hgrn::gla_cuda {
 
+// The chunkwise kernels: chunk length, log2(e) (cumsums of g are kept in log2 units) and the largest decay
+// span (log2 units) within a 16-row block that the factored (reference-row) path takes; wider chunks take the
+// exact elementwise path (docs/gla_math.md §4).
+constexpr int kC = 64;
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kMaxSpan = 100.f;
+// Index of the 16-row block pair (i, b), b < i, i in 1..3, among the 6 off-diagonal pairs of a chunk.
+__device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2 + b; }
+
+// 16 bytes global -> shared without passing through registers; wait for all of a thread's copies.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
+}
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory"); }
+
 // Eight bf16 (one 16-byte load) into eight floats.
 __device__ __forceinline__ void unpack8(const uint4& u, float* dst) {
     const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&u);

@@ -1,11 +1,13 @@
-// gla_mma.cuh — warp-level TF32 tensor-core products (mma.sync m16n8k8, sm_80 and later) for the chunkwise
-// backward, with the split-TF32 variants that give fp32 accuracy where an output is fp32 (dg, dh0).
+// gla_mma.cuh — warp-level tensor-core products for the chunkwise kernels (sm_80 and later): TF32 mma.sync
+// m16n8k8 with the split-TF32 variants that give fp32 accuracy where an output is fp32 (dg, dh0), bf16 m16n8k16
+// with bf16 hi + lo (+ lo2) splits of fp32 values, and ldmatrix fragment loads.
 // Fragment layout (PTX ISA, m16n8k8 .tf32): lane = 4 gr + tg;
 //   A (16 x 8): a0 = A[gr][tg], a1 = A[gr + 8][tg], a2 = A[gr][tg + 4], a3 = A[gr + 8][tg + 4]
 //   B (8 x 8):  b0 = B[tg][gr], b1 = B[tg + 4][gr]
 //   C (16 x 8): c0 = C[gr][2 tg], c1 = C[gr][2 tg + 1], c2 = C[gr + 8][2 tg], c3 = C[gr + 8][2 tg + 1]
 #pragma once
 
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -23,6 +25,46 @@ __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint3
         "{%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// The same with the A fragment as four registers.
+__device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                    uint32_t b1) {
+    const uint32_t a[4] = {a0, a1, a2, a3};
+    mma(c, a, b0, b1);
+}
+
+// D += A B on bf16 operands (m16n8k16, fp32 accumulation). Fragments (PTX ISA): a0 = A[gr][2tg, 2tg+1],
+// a1 = A[gr+8][2tg, 2tg+1], a2 = A[gr][2tg+8, 2tg+9], a3 = A[gr+8][2tg+8, 2tg+9]; b0 = B[2tg, 2tg+1][gr],
+// b1 = B[2tg+8, 2tg+9][gr] (the lower column / row in the low half); C as in the TF32 form.
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+// Four 8 x 8 matrices of 16-bit elements (here: 8 x 4 of 32-bit words) from shared memory, lanes 8 m..8 m + 7
+// giving the row addresses of matrix m; lane i receives word i % 4 of row i / 4 of each.
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+}
+// x0, x1 as bf16 pairs hi + lo (+ lo2): 16 (24) significant bits, against TF32's 11 (split TF32's 22).
+__device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uint32_t& lo) {
+    hi = pack_bf16(x0, x1);
+    lo = pack_bf16(x0 - __uint_as_float(hi << 16), x1 - __uint_as_float(hi & 0xffff0000u));
+}
+__device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uint32_t& lo, uint32_t& lo2) {
+    hi = pack_bf16(x0, x1);
+    const float r0 = x0 - __uint_as_float(hi << 16), r1 = x1 - __uint_as_float(hi & 0xffff0000u);
+    lo = pack_bf16(r0, r1);
+    lo2 = pack_bf16(r0 - __uint_as_float(lo << 16), r1 - __uint_as_float(lo & 0xffff0000u));
 }
 
 // Precision of one product: one TF32 product of rounded operands (~1e-3 relative), or split products where

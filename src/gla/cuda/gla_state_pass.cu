@@ -22,8 +22,6 @@ namespace hgrn::gla_cuda {
 namespace {
 
 using mma::warp_mma;
-constexpr int kC = 64;
-constexpr float kLog2e = 1.4426950408889634f;
 
 // Tiles of kSR state rows x SC columns, SC = 128 where V allows (g and the keys / queries are then read once
 // per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
