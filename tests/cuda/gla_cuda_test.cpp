@@ -407,9 +407,11 @@ void step_case(int64_t B, int64_t H, int64_t K, int64_t V);
 TEST(GlaCudaSmall, RecurrentForwardAndStep) {
     run_case({2, 9, 3, 32, 40, DType::bf16, true, true, false, 1.0, 5}, Path::recurrent, false);
     // Step: batch of 3 sequences, one token, state in place, against the f64 reference step; the general
-    // path (64 x 48) and the vectorised step kernel (64 x 64, 128 x 128).
+    // path (64 x 48) and the vectorised step kernel in 16-column slices (64 x 64, 128 x 128).
     for (auto [K, V] : {std::pair<int64_t, int64_t>{64, 48}, {64, 64}, {128, 128}}) step_case(3, 2, K, V);
-    step_case(64, 4, 128, 128);  // B x H >= 256: the vectorised step kernel
+    step_case(1, 16, 128, 128);  // the benchmark's batch 1: 128 slices
+    step_case(64, 4, 128, 128);  // B x H >= 256: the step kernel over whole states
+    step_case(64, 4, 64, 64);
 }
 
 void step_case(int64_t B, int64_t H, int64_t K, int64_t V) {

@@ -272,28 +272,33 @@ __global__ void gla_rec_dg_kernel(In q, In k, const float* __restrict__ g, const
     }
 }
 
-// The one-token step for K x V in {64 x 64, 128 x 128}: one block of 256 threads per (b, h); thread owns
-// float4 column groups of RPT rows, so the state moves as 16-byte vectors; all state loads are issued
-// before the block waits for q, k, g, v.
-template <int KK, int VV>
+// The one-token step for K x V in {64 x 64, 128 x 128}: one block of 256 threads per (column slice, b, h),
+// the V columns split into SPLIT slices of VB so that small batches still spread over many SMs (batch 1,
+// H = 16: 16 blocks of the whole state took 7.1 us on the H100 for 2 MiB of state traffic). A thread owns a
+// float4 column group of RPT rows, so the state moves as 16-byte vectors; all state loads are issued before
+// the block waits for q, k, g, v. o: the row groups of a warp summed by shuffles, the warps through shared
+// memory.
+template <int KK, int VV, int SPLIT>
 __global__ void __launch_bounds__(256) gla_step_kernel(RecArgs a) {
-    constexpr int CG = VV / 4, RG = 256 / CG, RPT = KK / RG;
-    __shared__ float sq[KK], sk[KK], sf[KK], sv[VV], red[RG][VV];
-    const int h = blockIdx.x, b = blockIdx.y, cg = threadIdx.x % CG, rg = threadIdx.x / CG;
-    const int64_t sb = (int64_t(b) * a.H + h) * KK * VV;
+    constexpr int VB = VV / SPLIT, CG = VB / 4, RG = 256 / CG, RPT = KK / RG;
+    static_assert(VB % 4 == 0 && RG * CG == 256 && RPT * RG == KK, "step kernel tiling");
+    __shared__ float sq[KK], sk[KK], sf[KK], sv[VB], red[8][VB];
+    const int sl = blockIdx.x, h = blockIdx.y, b = blockIdx.z, cg = threadIdx.x % CG, rg = threadIdx.x / CG;
+    const int c0 = sl * VB;
+    const int64_t sb = (int64_t(b) * a.H + h) * KK * VV + c0;
     float4 S[RPT];
 #pragma unroll
     for (int r = 0; r < RPT; ++r)
         S[r] = a.h0 ? reinterpret_cast<const float4*>(a.h0 + sb + int64_t(rg + RG * r) * VV)[cg]
                     : make_float4(0, 0, 0, 0);
-    const int64_t qb = (int64_t(b) * a.H + h) * KK, vb = (int64_t(b) * a.H + h) * VV;
+    const int64_t qb = (int64_t(b) * a.H + h) * KK, vb = (int64_t(b) * a.H + h) * VV + c0;
     for (int j = threadIdx.x; j < KK; j += 256) {
         const float gv = a.g[qb + j];
         sq[j] = ld(a.q, qb + j) * a.scale;
         sk[j] = a.k.p ? ld(a.k, qb + j) : -expm1f(gv);
         sf[j] = expf(gv);
     }
-    for (int c = threadIdx.x; c < VV; c += 256) sv[c] = ld(a.v, vb + c);
+    for (int c = threadIdx.x; c < VB; c += 256) sv[c] = ld(a.v, vb + c);
     __syncthreads();
     const float4 v4 = reinterpret_cast<const float4*>(sv)[cg];
     float4 acc = make_float4(0, 0, 0, 0);
@@ -307,12 +312,18 @@ __global__ void __launch_bounds__(256) gla_step_kernel(RecArgs a) {
         acc.z = fmaf(S[r].z, qq, acc.z), acc.w = fmaf(S[r].w, qq, acc.w);
         reinterpret_cast<float4*>(a.ht + sb + int64_t(j) * VV)[cg] = S[r];
     }
-    reinterpret_cast<float4*>(red[rg])[cg] = acc;
+#pragma unroll
+    for (int m = CG; m < 32; m *= 2) {  // the warp's row groups (lanes cg + CG i) into lane cg
+        acc.x += __shfl_xor_sync(0xffffffffu, acc.x, m), acc.y += __shfl_xor_sync(0xffffffffu, acc.y, m);
+        acc.z += __shfl_xor_sync(0xffffffffu, acc.z, m), acc.w += __shfl_xor_sync(0xffffffffu, acc.w, m);
+    }
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;  // lane < CG: cg == lane
+    if (lane < CG) reinterpret_cast<float4*>(red[w])[cg] = acc;
     __syncthreads();
-    for (int c = threadIdx.x; c < VV; c += 256) {
+    for (int c = threadIdx.x; c < VB; c += 256) {
         float o = 0;
 #pragma unroll
-        for (int r = 0; r < RG; ++r) o += red[r][c];
+        for (int r = 0; r < 8; ++r) o += red[r][c];
         st(a.o, vb + c, o);
     }
 }
@@ -424,9 +435,18 @@ void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tenso
     RecArgs a = common_args(in, d, scale);
     a.o = out_of(o, "o");
     a.ht = f32_out(state, "state");
-    const dim3 grid(unsigned(d.H), unsigned(d.B));
-    if (d.K == 128) gla_step_kernel<128, 128><<<grid, 256>>>(a);
-    else gla_step_kernel<64, 64><<<grid, 256>>>(a);
+    // Column slices: whole states from B x H = 256 on (measured 2.78 TB/s at B = 256, H = 16); below that,
+    // 16-column slices so that a batch of one still covers 8 (K = 128) or 4 (K = 64) blocks per head.
+    const bool whole = d.B * d.H >= 256;
+    const int split = whole ? 1 : int(d.V / 16);
+    const dim3 grid(unsigned(split), unsigned(d.H), unsigned(d.B));
+    if (d.K == 128) {
+        if (whole) gla_step_kernel<128, 128, 1><<<grid, 256>>>(a);
+        else gla_step_kernel<128, 128, 8><<<grid, 256>>>(a);
+    } else {
+        if (whole) gla_step_kernel<64, 64, 1><<<grid, 256>>>(a);
+        else gla_step_kernel<64, 64, 4><<<grid, 256>>>(a);
+    }
     HGRN_LAUNCH_CHECK();
 }
 
@@ -449,10 +469,7 @@ void gla_step_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     in.h0 = state;
     const bool square = (d.K == 128 && d.V == 128) || (d.K == 64 && d.V == 64);
     const bool aligned = reinterpret_cast<uintptr_t>(state.data()) % 16 == 0;
-    // Measured on the H100: the vectorised kernel wins from B x H = 1024 on (2.72 TB/s at B = 256, H = 16);
-    // at small batches the general kernel's 512-thread blocks finish sooner (11.8 vs 27.5 us at B = 1).
-    const bool large = d.B * d.H >= 256;
-    if (!square || !aligned || !large || d.H >= 65536 || d.B >= 65536) {
+    if (!square || !aligned || d.H >= 65536 || d.B >= 65536) {
         gla_cuda::recurrent_forward(in, d, scale, {o.reshape({d.B, 1, d.H, d.V}), state}, nullptr);
         return;
     }
