@@ -1,4 +1,4 @@
-// gla_chunk_bwd.cu — chunkwise GLA backward on tensor cores (mma.sync TF32, sm_80 and later), fla's split
+// gla_chunk_bwd.cu — chunkwise GLA backward on tensor cores (mma.sync TF32 and bf16, sm_80 and later), fla's split
 // (SPEC.md §4.2, docs/gla_math.md §5-§8) in two steps:
 //   1. the state pass (gla_state_pass.cu): the chunk states H_n and the state gradients D_n, fp32, into
 //      scratch (H_n taken from GlaInputs::states when the forward saved them), and dh0.
@@ -13,8 +13,9 @@
 // 16-row block give factors 2^{G - r_b} <= 1 and 2^{r_b - G} <= 2^100; a chunk whose blocks span more than
 // 2^100 (log f below about -4.3 per step) takes exact elementwise paths (every exponent G_t - G_u <= 0).
 // Precision: everything that feeds dg (fp32 output) is fp32-accurate: products with an fp32 operand on both
-// sides use three TF32 products (hi hi + hi lo + lo hi), with one bf16 side two; dv (bf16 output) and A use
-// one TF32 product. Covered: bf16 q/k/v/dout/dq/dk/dv, fp32 g/dg/states, K in {64, 128, 256}, V % 64 == 0.
+// sides use three TF32 products (hi hi + hi lo + lo hi); with one bf16 side (dO H^T, v D^T) the bf16 tiles
+// meet the fp32 state split into bf16 hi + lo + lo2 (three m16n8k16 products, exact operands); dA = dO v^T is
+// one exact bf16 product; dv (bf16 output) and A use one TF32 product. Covered: bf16 q/k/v/dout/dq/dk/dv, fp32 g/dg/states, K in {64, 128, 256}, V % 64 == 0.
 // K = 256: the state pass runs as is (K/32 row tiles); the per-chunk kernel runs the K = 128 instance on the
 // two 128-column halves (A, dv, dq^strict, ... are sums or column slices over K): dq, dk, dg of each half
 // are exact slices, dv is the sum of the halves' fp32 partials (summed into bf16 by a last small kernel).
@@ -56,16 +57,18 @@ struct BSmem {
     float G[kC * LQ];    // cumsum of g (log2 units)
     float Q[kC * LQ];    // q^ = q 2^{G - r_b} (raw q in wide chunks)
     float Kh[kC * LQ];   // k^ = k 2^{r_b - G} (raw k in wide chunks)
+    static constexpr int L16 = kC + 8;  // row stride of the bf16 v / dout tiles (16-byte rows for ldmatrix)
     float A[kC * LT];    // cumsum part totals; s-scaled scores, then dA (strictly lower; the diagonal in dAd); dg part sums
-    float Vt[kC * LT];   // v tile; with dOt: W (kC x LQ) in the epilogue
-    float dOt[kC * LT];  // dout tile
+    float VD[kC * (LQ > L16 ? LQ : L16)];  // the bf16 v and dout tiles (Vt16, dOt16: kC x L16 each); W (kC x LQ) in the epilogue
     float Ht[K * LT];    // H_n tile; X (kC x LQ) in the epilogue
     float Dt[K * LT];    // D_n tile; Y (kC x LQ) in the epilogue
     float ck[4][K];      // 2^{Gamma - r_b}
     float cib[6][K];     // 2^{r_i - r_b}, b < i
     float R[K];          // rowsum(H_n . D_n)
     float dAd[kC];       // dA[t][t]
-    static_assert(kC * LQ <= K * LT && kC * LQ <= 2 * kC * LT, "epilogue buffers must fit");
+    static_assert(kC * LQ <= K * LT, "epilogue buffers must fit");
+    __device__ __nv_bfloat16* Vt16() { return reinterpret_cast<__nv_bfloat16*>(VD); }
+    __device__ __nv_bfloat16* dOt16() { return Vt16() + kC * L16; }
     static_assert(2 * 32 * warps_of<K> <= kC * LT, "cumsum / dg part sums in A");
 };
 
@@ -87,9 +90,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
     // NCH column groups of warps: a V tile's 64 columns in CV-column strips (NV8 MMA tiles), the strict
     // terms' K columns in KH-column strips (NT tiles); dq^inter / dk^inter: KW columns a warp (NS2 tiles).
     constexpr int NW = warps_of<K>, kThreads = 32 * NW, NCH = NW / 4, CV = 64 / NCH, NV8 = CV / 8;
-    constexpr int LQ = S::LQ, LT = S::LT, KH = K / NCH, NT = KH / 8;
+    constexpr int LQ = S::LQ, LT = S::LT, L16 = S::L16, KH = K / NCH, NT = KH / 8;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
+    __nv_bfloat16* const Vt16 = s.Vt16();
+    __nv_bfloat16* const dOt16 = s.dOt16();
     constexpr int nh = KS / K;
     const int kh = blockIdx.z % nh;  // K half (K = 256: blockIdx.z = 2 b + half)
     const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / nh, t0 = n * kC;
@@ -238,24 +243,19 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
 #pragma unroll
             for (int i = 0; i < NVL; ++i) {
                 const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8);
-                unpack8(rv[i], s.Vt + t * LT + c);
-                unpack8(rd[i], s.dOt + t * LT + c);
+                *reinterpret_cast<uint4*>(Vt16 + t * L16 + c) = rv[i];
+                *reinterpret_cast<uint4*>(dOt16 + t * L16 + c) = rd[i];
             }
             cp_async_wait_all();
         }
         __syncthreads();
-        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns CV ch (none above the diagonal blocks).
-        if (CV * ch <= 16 * rb + 15)
-            warp_mma<mma::kExactAB, NV8>(  // dout and v are bf16: exact in TF32
-                dA, 0, 64, [&](int r, int k) { return s.dOt[(16 * rb + r) * LT + k]; },
-                [&](int k, int c) { return s.Vt[(CV * ch + c) * LT + k]; });
-        // dq^inter (without s 2^G) = dO H^T and dk^inter (without 2^{Gamma-G}) = v D^T: bf16 A, split B.
-        mma::warp_mma_strip<4, NS2>(
-            dqI, 0, 64, [&](int r, int k) { return s.dOt[r * LT + k]; },
-            [&](int k, int c) { return s.Ht[(w * KW + c) * LT + k]; });
-        mma::warp_mma_strip<4, NS2>(
-            dkI, 0, 64, [&](int r, int k) { return s.Vt[r * LT + k]; },
-            [&](int k, int c) { return s.Dt[(w * KW + c) * LT + k]; });
+        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns CV ch (none above the diagonal blocks); dout
+        // and v are bf16: one exact bf16 product.
+        if (CV * ch <= 16 * rb + 15) mma::warp_mma_bf16_abt<NV8>(dA, 0, 64, dOt16, L16, 16 * rb, Vt16, L16, CV * ch);
+        // dq^inter (without s 2^G) = dO H^T and dk^inter (without 2^{Gamma-G}) = v D^T: bf16 A, the fp32 states
+        // split into bf16 hi + lo + lo2.
+        mma::warp_mma_strip_bf16<4, NS2>(dqI, 0, 64, dOt16, L16, s.Ht, LT, w * KW);
+        mma::warp_mma_strip_bf16<4, NS2>(dkI, 0, 64, Vt16, L16, s.Dt, LT, w * KW);
         {
             constexpr int P = kThreads / K, CW = 64 / P;
             const int j = tid % K, p = tid / K;
@@ -267,7 +267,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
         float dv[NV8][4] = {};
         warp_mma<mma::kTF32xB, NV8>(
             dv, 16 * rb, 64, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
-            [&](int k, int c) { return s.dOt[k * LT + CV * ch + c]; });
+            [&](int k, int c) { return __bfloat162float(dOt16[k * L16 + CV * ch + c]); });
         warp_mma<mma::kTF32, NV8>(
             dv, 0, K,
             [&](int r, int k) {
@@ -316,7 +316,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
 
     float* X = s.Ht;  // dq^inter, then q (dq^inter + dq^strict) - k dk^strict
     float* Y = s.Dt;  // dk^inter, then k dk^inter
-    float* W = s.Vt;  // -exp(g) dk (fused), else 0 (kC x LQ over Vt and dOt)
+    float* W = s.VD;  // -exp(g) dk (fused), else 0 (kC x LQ over the v / dout tiles)
     // dq^strict[t] = sum_{u < t} dA[t][u] k_u 2^{G_t - G_u} (factored: relative to r_b of t's block) into Kh,
     // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u} (relative to r_b of u's block) into Q (wide: W).
     float* Zq = s.Kh;

@@ -71,10 +71,8 @@ __device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uin
 // x = hi + lo (both TF32) so that the result keeps about fp32 accuracy:
 enum Prec {
     kTF32 = 1,     // operands rounded to TF32
-    kExactA = 2,   // A already exact in TF32 (bf16 data): A (Bhi + Blo)
     kSplit3 = 3,   // both split: Ahi Bhi + Ahi Blo + Alo Bhi
-    kExactB = 4,   // B exact: (Ahi + Alo) B
-    kExactAB = 5,  // both exact in TF32 (bf16 data): one product, no conversion
+    kExactB = 4,   // B exact in TF32 (bf16 data): (Ahi + Alo) B
     kTF32xB = 6,   // A rounded to TF32, B exact: one product
 };
 
@@ -89,16 +87,16 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
         uint32_t ah[4], al[4];
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            ah[e] = (P == kExactA || P == kExactAB) ? __float_as_uint(x[e]) : tf32(x[e]);  // exact: already TF32
+            ah[e] = tf32(x[e]);
             al[e] = (P == kSplit3 || P == kExactB) ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
         }
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
-            constexpr bool bx = P == kExactB || P == kExactAB || P == kTF32xB;
+            constexpr bool bx = P == kExactB || P == kTF32xB;
             const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32(y0);
             const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32(y1);
-            if (P == kExactA || P == kSplit3) {  // small terms first
+            if (P == kSplit3) {  // small terms first
                 mma(acc[n], ah, tf32(y0 - __uint_as_float(bh0)), tf32(y1 - __uint_as_float(bh1)));
             }
             if (P == kSplit3 || P == kExactB) mma(acc[n], al, bh0, bh1);
@@ -107,31 +105,62 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
     }
 }
 
-// One warp, a full-height strip: acc[m][n] (rows 16 m.., columns 8 n..) += sum over k in [k0, k1) of
-// A(r, k) B(k, c), r < 16 M, c < 8 NT; A exact in TF32 (bf16 data), B split (hi + lo): each B element is
-// read and split once per warp (not once per row block), so a block whose warps own disjoint column strips
-// splits every B element once.
-template <int M, int NT, class FA, class FB>
-__device__ __forceinline__ void warp_mma_strip(float (&acc)[M][NT][4], int k0, int k1, const FA& fa, const FB& fb) {
+// The A fragment of an m16n8k16 bf16 product from a row-major bf16 matrix in shared memory (rows r0..r0 + 15,
+// columns k..k + 15; lda in elements, rows 16-byte aligned): one ldmatrix (lane l addresses row (l & 7) +
+// 8 ((l >> 3) & 1), columns k + 8 (l >> 4)).
+__device__ __forceinline__ void load_a_bf16(uint32_t (&a)[4], const __nv_bfloat16* A, int lda, int r0, int k) {
+    const int lane = threadIdx.x & 31;
+    const __nv_bfloat16* p = A + (r0 + (lane & 7) + 8 * ((lane >> 3) & 1)) * lda + k + 8 * (lane >> 4);
+    ldsm_x4(a, static_cast<uint32_t>(__cvta_generic_to_shared(p)));
+}
+
+// One warp: acc[n] (rows r0.., columns n0 + 8 n..) += sum over k in [k0, k1) of A[r][k] Bn[n0 + 8 n + c][k],
+// both bf16 (exact: one m16n8k16 product per 16 k), row-major in shared memory; Bn holds B transposed (a row
+// per column of the product). k0, k1 multiples of 16.
+template <int NT>
+__device__ __forceinline__ void warp_mma_bf16_abt(float (&acc)[NT][4], int k0, int k1, const __nv_bfloat16* A, int lda,
+                                                  int r0, const __nv_bfloat16* Bn, int ldb, int n0) {
     const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
-#pragma unroll 1
-    for (int k = k0; k < k1; k += 8) {
-        uint32_t bh[NT][2], bl[NT][2];
+#pragma unroll 2
+    for (int k = k0; k < k1; k += 16) {
+        uint32_t a[4];
+        load_a_bf16(a, A, lda, r0, k);
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
-            const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
-            bh[n][0] = tf32(y0), bh[n][1] = tf32(y1);
-            bl[n][0] = tf32(y0 - __uint_as_float(bh[n][0])), bl[n][1] = tf32(y1 - __uint_as_float(bh[n][1]));
+            const __nv_bfloat16* b = Bn + (n0 + 8 * n + gr) * ldb + k + 2 * tg;
+            mma_bf16(acc[n], a, *reinterpret_cast<const uint32_t*>(b), *reinterpret_cast<const uint32_t*>(b + 8));
+        }
+    }
+}
+
+// One warp, a full-height strip: acc[m][n] (rows 16 m.., columns 8 n..) += sum over k in [k0, k1) of
+// A[16 m + r][k] Bt[n0 + 8 n + c][k]: A bf16 (exact), Bt fp32 split into bf16 hi + lo + lo2 (the fp32 value
+// exactly), both row-major in shared memory; each Bt element is read and split once per warp, so a block whose
+// warps own disjoint column strips splits every element once. Three m16n8k16 products per 16 k, where split
+// TF32 (22 bits) takes four m16n8k8 products.
+template <int M, int NT>
+__device__ __forceinline__ void warp_mma_strip_bf16(float (&acc)[M][NT][4], int k0, int k1, const __nv_bfloat16* A,
+                                                    int lda, const float* Bt, int ldb, int n0) {
+    const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+#pragma unroll 1
+    for (int k = k0; k < k1; k += 16) {
+        uint32_t b[NT][3][2];
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+            const float* p = Bt + (n0 + 8 * n + gr) * ldb + k + 2 * tg;
+            const float2 y0 = *reinterpret_cast<const float2*>(p), y1 = *reinterpret_cast<const float2*>(p + 8);
+            split_bf16(y0.x, y0.y, b[n][0][0], b[n][1][0], b[n][2][0]);
+            split_bf16(y1.x, y1.y, b[n][0][1], b[n][1][1], b[n][2][1]);
         }
 #pragma unroll
         for (int m = 0; m < M; ++m) {
-            const int r = 16 * m + gr;
-            const uint32_t a[4] = {__float_as_uint(fa(r, k + tg)), __float_as_uint(fa(r + 8, k + tg)),
-                                   __float_as_uint(fa(r, k + tg + 4)), __float_as_uint(fa(r + 8, k + tg + 4))};
+            uint32_t a[4];
+            load_a_bf16(a, A, lda, 16 * m, k);
 #pragma unroll
             for (int n = 0; n < NT; ++n) {
-                mma(acc[m][n], a, bl[n][0], bl[n][1]);  // small terms first
-                mma(acc[m][n], a, bh[n][0], bh[n][1]);
+                mma_bf16(acc[m][n], a, b[n][2][0], b[n][2][1]);  // small terms first
+                mma_bf16(acc[m][n], a, b[n][1][0], b[n][1][1]);
+                mma_bf16(acc[m][n], a, b[n][0][0], b[n][0][1]);
             }
         }
     }
