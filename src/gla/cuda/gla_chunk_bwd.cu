@@ -113,6 +113,19 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
     const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
     // The first V tile of H_n and D_n streams in while the chunk's scores are formed (Ht, Dt are free).
     issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V, a.dbuf + hbase * KS * a.V, a.V);
+    // The v and dout tiles (64 x 64 bf16) travel through registers: each is loaded one step ahead (the first
+    // now, the next during the current tile's dv), so their latency hides behind the work in between.
+    constexpr int NVL = 64 * 64 / 8 / kThreads;
+    uint4 rv[NVL], rd[NVL];
+    const auto load_vd = [&](int c0) {
+#pragma unroll
+        for (int i = 0; i < NVL; ++i) {
+            const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
+            rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
+            rd[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.dout + row(tt) * a.V + c0 + c)) : z4;
+        }
+    };
+    load_vd(0);
 
     // q, k, G of the chunk.
     {
@@ -205,11 +218,14 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
             int i = 0;
             while ((i + 1) * (i + 2) / 2 <= p) ++i;
             const int bb = p - i * (i + 1) / 2;  // bb <= i
-            const float* cs = bb < i ? s.cib[pair_index(i, bb)] : nullptr;
             float acc[2][4] = {};
-            warp_mma<mma::kTF32, 2>(
-                acc, 0, K, [&](int r, int k) { return s.Q[(16 * i + r) * LQ + k] * (cs ? cs[k] : 1.f); },
-                [&](int k, int c) { return s.Kh[(16 * bb + c) * LQ + k]; });
+            const auto fk = [&](int k, int c) { return s.Kh[(16 * bb + c) * LQ + k]; };
+            if (bb < i) {  // off the diagonal: q^ rescaled by 2^{r_i - r_b} per column k
+                const float* cs = s.cib[pair_index(i, bb)];
+                warp_mma<mma::kTF32>(acc, 0, K, [&](int r, int k) { return s.Q[(16 * i + r) * LQ + k] * cs[k]; }, fk);
+            } else {
+                warp_mma<mma::kTF32>(acc, 0, K, [&](int r, int k) { return s.Q[(16 * i + r) * LQ + k]; }, fk);
+            }
 #pragma unroll
             for (int nn = 0; nn < 2; ++nn)
 #pragma unroll
@@ -228,18 +244,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
 
     // V tiles: dA, dq^inter, dk^inter, rowsum(H . D), dv.
     // dq^inter / dk^inter: warp w owns columns w * KW .. (all 64 rows), so each state element is split once.
-    constexpr int KW = K / NW, NS2 = KW / 8, NVL = 64 * 64 / 8 / kThreads;
+    constexpr int KW = K / NW, NS2 = KW / 8;
     float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[NV8][4] = {};
     for (int c0 = 0; c0 < a.V; c0 += 64) {
         {
             if (c0 > 0) issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V + c0, a.dbuf + hbase * KS * a.V + c0, a.V);
-            uint4 rv[NVL], rd[NVL];
-#pragma unroll
-            for (int i = 0; i < NVL; ++i) {
-                const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
-                rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
-                rd[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.dout + row(tt) * a.V + c0 + c)) : z4;
-            }
 #pragma unroll
             for (int i = 0; i < NVL; ++i) {
                 const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8);
@@ -263,19 +272,26 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
             for (int c = p * CW; c < (p + 1) * CW; ++c) acc += s.Ht[j * LT + c] * s.Dt[j * LT + c];
             atomicAdd(&s.R[j], acc);
         }
+        if (c0 + 64 < a.V) load_vd(c0 + 64);  // stored at the top of the next step
         // dv tile: rows u in 16 rb.., columns CV ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
         float dv[NV8][4] = {};
         warp_mma<mma::kTF32xB, NV8>(
             dv, 16 * rb, 64, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
             [&](int k, int c) { return __bfloat162float(dOt16[k * L16 + CV * ch + c]); });
-        warp_mma<mma::kTF32, NV8>(
-            dv, 0, K,
-            [&](int r, int k) {
-                const int u = 16 * rb + r;
-                return wide ? s.Kh[u * LQ + k] * exp2f(s.G[(kC - 1) * LQ + k] - s.G[u * LQ + k])
-                            : s.Kh[u * LQ + k] * s.ck[rb][k];
-            },
-            [&](int k, int c) { return s.Dt[k * LT + CV * ch + c]; });
+        // (wide is the same for the whole block: tested once, not per fragment element)
+        const auto fd = [&](int k, int c) { return s.Dt[k * LT + CV * ch + c]; };
+        if (wide) {
+            warp_mma<mma::kTF32, NV8>(
+                dv, 0, K,
+                [&](int r, int k) {
+                    const int u = 16 * rb + r;
+                    return s.Kh[u * LQ + k] * exp2f(s.G[(kC - 1) * LQ + k] - s.G[u * LQ + k]);
+                },
+                fd);
+        } else {
+            warp_mma<mma::kTF32, NV8>(
+                dv, 0, K, [&](int r, int k) { return s.Kh[(16 * rb + r) * LQ + k] * s.ck[rb][k]; }, fd);
+        }
 #pragma unroll
         for (int nn = 0; nn < NV8; ++nn)
 #pragma unroll
@@ -323,23 +339,21 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
     float* Zk = wide ? W : s.Q;
     if (!wide) {
         float aq[NT][4] = {}, ak[NT][4] = {};
-        for (int bb = 0; bb <= rb; ++bb) {
-            const float* cs = bb < rb ? s.cib[pair_index(rb, bb)] : nullptr;
-            warp_mma<mma::kSplit3, NT>(
-                aq, 16 * bb, 16 * bb + 16, [&](int r, int k) { return s.A[(16 * rb + r) * LT + k]; },
-                [&](int k, int c) {
-                    const int j = ch * KH + c;
-                    return s.Kh[k * LQ + j] * (cs ? cs[j] : 1.f);
-                });
+        // The block pair's column factors 2^{r_i - r_b} (none on the diagonal block) scale B per column.
+        const int jb = ch * KH;
+        const auto fq = [&](int r, int k) { return s.A[(16 * rb + r) * LT + k]; };
+        const auto fkh = [&](int k, int c) { return s.Kh[k * LQ + jb + c]; };
+        for (int bb = 0; bb < rb; ++bb) {
+            const float* cs = s.cib[pair_index(rb, bb)] + jb;
+            warp_mma<mma::kSplit3>(aq, 16 * bb, 16 * bb + 16, fq, fkh, [&](int c) { return cs[c]; });
         }
-        for (int ii = rb; ii < 4; ++ii) {
-            const float* cs = ii > rb ? s.cib[pair_index(ii, rb)] : nullptr;
-            warp_mma<mma::kSplit3, NT>(
-                ak, 16 * ii, 16 * ii + 16, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
-                [&](int k, int c) {
-                    const int j = ch * KH + c;
-                    return s.Q[k * LQ + j] * (cs ? cs[j] : 1.f);
-                });
+        warp_mma<mma::kSplit3>(aq, 16 * rb, 16 * rb + 16, fq, fkh);
+        const auto fk = [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; };
+        const auto fqh = [&](int k, int c) { return s.Q[k * LQ + jb + c]; };
+        warp_mma<mma::kSplit3>(ak, 16 * rb, 16 * rb + 16, fk, fqh);
+        for (int ii = rb + 1; ii < 4; ++ii) {
+            const float* cs = s.cib[pair_index(ii, rb)] + jb;
+            warp_mma<mma::kSplit3>(ak, 16 * ii, 16 * ii + 16, fk, fqh, [&](int c) { return cs[c]; });
         }
         __syncthreads();  // every warp is done reading Q and Kh
 #pragma unroll
@@ -378,16 +392,20 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
     // dq, dk and the dg terms, elementwise (two columns a thread per step, a short loop: small code):
     //   dq = s 2^G dq^inter + dq^strict + dA_tt k,   dk = 2^{Gamma-G} dk^inter + dk^strict + dA_tt q,
     //   X = q (s 2^G dq^inter + dq^strict) - k dk^strict,   Y = k 2^{Gamma-G} dk^inter,   W = -exp(g) dk.
+    // Thread: columns j0, j0 + 1 of rows t = tid / (K / 2) + TS i; the global offset advances by a constant.
+    constexpr int TS = kThreads / (K / 2);
+    const int j0 = 2 * (tid % (K / 2));
+    const int64_t step = int64_t(TS) * a.H * KS;
+    int64_t off = row(t0 + tid / (K / 2)) * KS + j0;
 #pragma unroll 1
-    for (int idx = tid; idx < kC * K / 2; idx += kThreads) {
-        const int t = idx / (K / 2), j0 = 2 * (idx % (K / 2)), tt = t0 + t, r = (t / 16) * 16;
+    for (int t = tid / (K / 2); t < kC; t += TS, off += step) {
+        const int tt = t0 + t, r = (t / 16) * 16;
         if (tt >= a.T) {
             *reinterpret_cast<float2*>(X + t * LQ + j0) = make_float2(0.f, 0.f);
             *reinterpret_cast<float2*>(Y + t * LQ + j0) = make_float2(0.f, 0.f);
             *reinterpret_cast<float2*>(W + t * LQ + j0) = make_float2(0.f, 0.f);
             continue;
         }
-        const int64_t off = row(tt) * KS + j0;
         const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
         const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
         const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y))

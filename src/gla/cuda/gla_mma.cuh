@@ -76,11 +76,16 @@ enum Prec {
     kTF32xB = 6,   // A rounded to TF32, B exact: one product
 };
 
-// One warp: acc[n] (the 16 x 8 tile n) += sum over k in [k0, k1) of A(r, k) B(k, 8 n + c), r < 16, c < 8.
-// fa(r, k) and fb(k, c) return fp32 values (from shared memory); k0 and k1 are multiples of 8.
-template <int P, int NT, class FA, class FB>
-__device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, const FA& fa, const FB& fb) {
+// One warp: acc[n] (the 16 x 8 tile n) += sum over k in [k0, k1) of A(r, k) B(k, 8 n + c) fs(8 n + c), r < 16,
+// c < 8. fa(r, k), fb(k, c) and the column scale fs(c) return fp32 values (from shared memory); fs is read
+// once per call, not per k. k0 and k1 are multiples of 8.
+template <int P, int NT, class FA, class FB, class FS>
+__device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, const FA& fa, const FB& fb,
+                                         const FS& fs) {
     const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+    float sc[NT];
+#pragma unroll
+    for (int n = 0; n < NT; ++n) sc[n] = fs(8 * n + gr);
 #pragma unroll 1
     for (int k = k0; k < k1; k += 8) {
         const float x[4] = {fa(gr, k + tg), fa(gr + 8, k + tg), fa(gr, k + tg + 4), fa(gr + 8, k + tg + 4)};
@@ -92,7 +97,7 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
         }
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
-            const float y0 = fb(k + tg, 8 * n + gr), y1 = fb(k + tg + 4, 8 * n + gr);
+            const float y0 = fb(k + tg, 8 * n + gr) * sc[n], y1 = fb(k + tg + 4, 8 * n + gr) * sc[n];
             constexpr bool bx = P == kExactB || P == kTF32xB;
             const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32(y0);
             const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32(y1);
@@ -103,6 +108,10 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
             mma(acc[n], ah, bh0, bh1);
         }
     }
+}
+template <int P, int NT, class FA, class FB>
+__device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, const FA& fa, const FB& fb) {
+    warp_mma<P>(acc, k0, k1, fa, fb, [](int) { return 1.f; });  // x * 1.f: folded away
 }
 
 // The A fragment of an m16n8k16 bf16 product from a row-major bf16 matrix in shared memory (rows r0..r0 + 15,
