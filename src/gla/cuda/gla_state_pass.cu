@@ -27,15 +27,15 @@ using mma::warp_mma;
 // per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
 constexpr int kSR = 32, kSLX = 40;
 
-
+// (Capping registers at 80 for three blocks per SM was measured slower: 713 -> 736 us at 8 x 2048, spills.)
 template <int SC>
 __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
     constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
-    // Dynamic shared memory (56 KB at SC = 128, beyond the 48 KB a kernel may declare statically):
+    // Dynamic shared memory (37 KB at SC = 128):
     extern __shared__ __align__(16) float state_smem[];
     float* X = state_smem;         // kC x kSLX: k (H) or q (D), then the decayed x~
     float* Gs = X + kC * kSLX;     // kC x kSLX: cumsum of g (log2 units)
-    float* Y = Gs + kC * kSLX;     // kC x kSLY: v (H) or dout (D)
+    __nv_bfloat16* Y = reinterpret_cast<__nv_bfloat16*>(Gs + kC * kSLX);  // kC x kSLY: v (H) or dout (D), bf16
     __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
     const bool dmode = dir + a.dir0 == 1;
@@ -103,7 +103,7 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
 #pragma unroll
         for (int i = 0; i < NY; ++i) {
             const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8));
-            unpack8(ry[i], Y + t * kSLY + c);
+            *reinterpret_cast<uint4*>(Y + t * kSLY + c) = ry[i];
         }
         if (it + 1 < it1) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
         __syncthreads();
@@ -146,7 +146,7 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
         // S += x~^T y: A(j, t) = x~[t][j] (split), B(t, c) = y[t][c] (bf16, exact).
         warp_mma<mma::kExactB, 4>(
             S, 0, kC, [&](int r, int k) { return X[k * kSLX + wr + r]; },
-            [&](int k, int c) { return Y[k * kSLY + wc + c]; });
+            [&](int k, int c) { return __bfloat162float(Y[k * kSLY + wc + c]); });
         __syncthreads();
     }
     // The final state (S = 1), or this segment's end state (fixed up by gla_state_seg_starts_kernel).
@@ -229,7 +229,7 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
 
 template <int SC>
 void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
-    const size_t smem = sizeof(float) * kC * (2 * kSLX + SC + 8);
+    const size_t smem = sizeof(float) * kC * 2 * kSLX + sizeof(__nv_bfloat16) * kC * (SC + 8);
     static bool configured = false;  // one attribute call per instance (same value every time)
     if (!configured) {
         HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
