@@ -72,7 +72,6 @@ __device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uin
 enum Prec {
     kTF32 = 1,     // operands rounded to TF32
     kSplit3 = 3,   // both split: Ahi Bhi + Ahi Blo + Alo Bhi
-    kExactB = 4,   // B exact in TF32 (bf16 data): (Ahi + Alo) B
     kTF32xB = 6,   // A rounded to TF32, B exact: one product
 };
 
@@ -93,18 +92,18 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
             ah[e] = tf32(x[e]);
-            al[e] = (P == kSplit3 || P == kExactB) ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
+            al[e] = P == kSplit3 ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
         }
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr) * sc[n], y1 = fb(k + tg + 4, 8 * n + gr) * sc[n];
-            constexpr bool bx = P == kExactB || P == kTF32xB;
+            constexpr bool bx = P == kTF32xB;
             const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32(y0);
             const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32(y1);
             if (P == kSplit3) {  // small terms first
                 mma(acc[n], ah, tf32(y0 - __uint_as_float(bh0)), tf32(y1 - __uint_as_float(bh1)));
             }
-            if (P == kSplit3 || P == kExactB) mma(acc[n], al, bh0, bh1);
+            if (P == kSplit3) mma(acc[n], al, bh0, bh1);
             mma(acc[n], ah, bh0, bh1);
         }
     }

@@ -21,8 +21,6 @@
 namespace hgrn::gla_cuda {
 namespace {
 
-using mma::warp_mma;
-
 // Tiles of kSR state rows x SC columns, SC = 128 where V allows (g and the keys / queries are then read once
 // per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
 constexpr int kSR = 32, kSLX = 40;
@@ -34,7 +32,7 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
     // Dynamic shared memory (37 KB at SC = 128):
     extern __shared__ __align__(16) float state_smem[];
     float* X = state_smem;         // kC x kSLX: k (H) or q (D), then the decayed x~
-    float* Gs = X + kC * kSLX;     // kC x kSLX: cumsum of g (log2 units)
+    float* Gs = X + kC * kSLX;     // kC x kSLX: cumsum of g (log2 units), then the TF32 low part of x~
     __nv_bfloat16* Y = reinterpret_cast<__nv_bfloat16*>(Gs + kC * kSLX);  // kC x kSLY: v (H) or dout (D), bf16
     __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
@@ -124,10 +122,16 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
                 if (pp < p) off += c;
                 gam += c;
             }
+            // x~ split once into TF32 hi (in X) + lo (in Gs, free after the barrier above) for every warp's
+            // A fragments.
 #pragma unroll
             for (int i = 0; i < R; ++i) {
                 const float G = x[i] + off;
-                X[(R * p + i) * kSLX + j] *= dmode ? a.scale * exp2f(G) : exp2f(gam - G);
+                const int o = (R * p + i) * kSLX + j;
+                const float xs = X[o] * (dmode ? a.scale * exp2f(G) : exp2f(gam - G));
+                const uint32_t hi = mma::tf32(xs);
+                X[o] = __uint_as_float(hi);
+                Gs[o] = __uint_as_float(mma::tf32(xs - __uint_as_float(hi)));
             }
             if (p == 0) dec[j] = exp2f(gam);
         }
@@ -143,10 +147,23 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
         const float d0 = dec[wr + gr], d1 = dec[wr + gr + 8];
 #pragma unroll
         for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
-        // S += x~^T y: A(j, t) = x~[t][j] (split), B(t, c) = y[t][c] (bf16, exact).
-        warp_mma<mma::kExactB, 4>(
-            S, 0, kC, [&](int r, int k) { return X[k * kSLX + wr + r]; },
-            [&](int k, int c) { return __bfloat162float(Y[k * kSLY + wc + c]); });
+        // S += x~^T y: A(j, t) = x~[t][j] as TF32 lo + hi (pre-split), B(t, c) = y[t][c] (bf16, exact).
+#pragma unroll 2
+        for (int k = 0; k < kC; k += 8) {
+            const int o0 = (k + tg) * kSLX + wr + gr, o1 = o0 + 4 * kSLX;
+            const uint32_t ah[4] = {__float_as_uint(X[o0]), __float_as_uint(X[o0 + 8]), __float_as_uint(X[o1]),
+                                    __float_as_uint(X[o1 + 8])};
+            const uint32_t al[4] = {__float_as_uint(Gs[o0]), __float_as_uint(Gs[o0 + 8]), __float_as_uint(Gs[o1]),
+                                    __float_as_uint(Gs[o1 + 8])};
+#pragma unroll
+            for (int nn = 0; nn < 4; ++nn) {
+                const int c = wc + 8 * nn + gr;
+                const uint32_t b0 = __float_as_uint(__bfloat162float(Y[(k + tg) * kSLY + c]));
+                const uint32_t b1 = __float_as_uint(__bfloat162float(Y[(k + tg + 4) * kSLY + c]));
+                mma::mma(S[nn], al, b0, b1);  // small terms first
+                mma::mma(S[nn], ah, b0, b1);
+            }
+        }
         __syncthreads();
     }
     // The final state (S = 1), or this segment's end state (fixed up by gla_state_seg_starts_kernel).
