@@ -198,8 +198,8 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
         for (int idx = tid; idx < kC * K; idx += kThreads) {
             const int t = idx / K, j = idx % K, r = (t / 16) * 16;
             const float G = s.G[t * LQ + j], Gr = s.G[r * LQ + j];
-            s.Q[t * LQ + j] *= exp2f(G - Gr);
-            s.Kh[t * LQ + j] *= exp2f(Gr - G);
+            s.Q[t * LQ + j] *= exp2_fast(G - Gr);  // exponents within [-kMaxSpan, kMaxSpan] here
+            s.Kh[t * LQ + j] *= exp2_fast(Gr - G);
         }
         for (int j = tid; j < K; j += kThreads) {
             const float Gam = s.G[(kC - 1) * LQ + j];
@@ -288,9 +288,19 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
                     return s.Kh[u * LQ + k] * exp2f(s.G[(kC - 1) * LQ + k] - s.G[u * LQ + k]);
                 },
                 fd);
-        } else {
-            warp_mma<mma::kTF32, NV8>(
-                dv, 0, K, [&](int r, int k) { return s.Kh[(16 * rb + r) * LQ + k] * s.ck[rb][k]; }, fd);
+        } else {  // warp_mma<kTF32> written out: fixed offsets from three row pointers (fewer address products)
+            const float* ka = s.Kh + (16 * rb + gr) * LQ + tg;  // A(r, k) = k^[16 rb + r][k] 2^{Gamma - r_b}
+            const float* ca = s.ck[rb] + tg;
+            const float* db = s.Dt + tg * LT + CV * ch + gr;    // B(k, c) = D[k][CV ch + c]
+#pragma unroll 4
+            for (int k = 0; k < K; k += 8) {
+                const float c0 = ca[k], c1 = ca[k + 4];
+                const uint32_t a0 = mma::tf32(ka[k] * c0), a1 = mma::tf32(ka[k + 8 * LQ] * c0);
+                const uint32_t a2 = mma::tf32(ka[k + 4] * c1), a3 = mma::tf32(ka[k + 8 * LQ + 4] * c1);
+#pragma unroll
+                for (int nn = 0; nn < NV8; ++nn)
+                    mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32(db[k * LT + 8 * nn]), mma::tf32(db[(k + 4) * LT + 8 * nn]));
+            }
         }
 #pragma unroll
         for (int nn = 0; nn < NV8; ++nn)
@@ -421,9 +431,9 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
             const int j = j0 + x;
             const float Gt = s.G[t * LQ + j], Gr = s.G[r * LQ + j], Gam = s.G[(kC - 1) * LQ + j];
             const float qx = x ? qv.y : qv.x, kx = x ? kv.y : kv.x;
-            const float dqp = a.scale * exp2f(Gt) * (x ? gi.y : gi.x) + (wide ? 1.f : exp2f(Gt - Gr)) * (x ? zq.y : zq.x);
-            const float dki = exp2f(Gam - Gt) * (x ? ki.y : ki.x);
-            const float dks = (wide ? 1.f : exp2f(Gr - Gt)) * (x ? zk.y : zk.x);
+            const float dqp = a.scale * exp2_fast(Gt) * (x ? gi.y : gi.x) + (wide ? 1.f : exp2_fast(Gt - Gr)) * (x ? zq.y : zq.x);
+            const float dki = exp2_fast(Gam - Gt) * (x ? ki.y : ki.x);
+            const float dks = (wide ? 1.f : exp2_fast(Gr - Gt)) * (x ? zk.y : zk.x);
             dq[x] = dqp + dAd * kx;
             dk[x] = dki + dks + dAd * qx;
             xo[x] = qx * dqp - kx * dks;
@@ -446,7 +456,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
         s.A[p * K + j] = sx;
         s.A[(P + p) * K + j] = sy;
         __syncthreads();
-        float ax = 0, ey = exp2f(s.G[(kC - 1) * LQ + j]) * s.R[j];
+        float ax = 0, ey = exp2_fast(s.G[(kC - 1) * LQ + j]) * s.R[j];
         for (int pp = 0; pp < P; ++pp) {
             if (pp > p) ax += s.A[pp * K + j];
             if (pp < p) ey += s.A[(P + pp) * K + j];
