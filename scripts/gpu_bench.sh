@@ -2,6 +2,7 @@
 # gpu_bench.sh — on a machine with a GPU: build bench_gla and run it (markdown table on stdout).
 # Tries CMake first; when CMake cannot configure there (a missing optional system package), compiles the
 # few sources the benchmark needs directly with nvcc.   BUILD=<dir>  ARCH=<archs, default 90a>  ARGS=<bench args>
+# BENCH_BIN=<bench_gla built elsewhere> runs that program instead of building.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-/tmp/hgrn_gpu_bench}
@@ -9,7 +10,9 @@ ARCH=${ARCH:-90a}
 J=$(nproc)
 BIN="$BUILD/bench/bench_gla"
 . scripts/gpu_direct_build.sh  # compile_direct: the nvcc fallback build
-if ! { cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN="$BENCH_BIN"
+elif ! { cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
         -DHGRN_BUILD_TESTS=OFF -DHGRN_BUILD_BENCH=ON >"$BUILD.cmake.log" 2>&1 &&
        cmake --build "$BUILD" -j"$J" --target bench_gla; }; then
     echo "gpu_bench: CMake build failed (see $BUILD.cmake.log); compiling directly with nvcc"
