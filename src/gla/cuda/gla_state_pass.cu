@@ -263,18 +263,28 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
     int dev = 0, sms = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-    // 128-column tiles while they still give >= 4 blocks per SM. Measured (H100, same machine, two rounds):
-    // 8,2048,16,128 state pass 790 -> 722 us (ncu, both directions; fwd+bwd within noise in events); at
-    // 1,16384,16,128 the 64-column tiles win (fwd 1.03 vs 1.08 ms, fwd+bwd 3.14 vs 3.20).
-    int sc = a.V % 128 == 0 && int64_t(a.K / kSR) * (a.V / 128) * a.B_H * ndir >= 4 * int64_t(sms) ? 128 : 64;
-    if (const char* e = std::getenv("HGRN_GLA_STATE_TILE")) sc = std::atoi(e) == 64 || a.V % 128 != 0 ? 64 : 128;  // tests
-    const int tiles = (a.K / kSR) * (a.V / sc), bh = a.B_H;
-    const int64_t blocks = int64_t(tiles) * bh * ndir;
     // Segments of at least 16 chunks, as many as keep about 4 blocks per SM (at most 64) — for the forward's
     // H pass only: measured on the H100 at 1 x 16384 x 16 x 128, the split forward 1.10 -> 1.01 ms (S = 4),
     // while the backward's passes (H and D, or D alone) gained nothing or lost (3.21 -> 3.29 ms at S = 2,
-    // 3.46 at S = 4: the correction pass re-reads and re-writes the states).
-    int S = ndir == 1 && a.dir0 == 0 ? int(std::min<int64_t>({64, std::max<int64_t>(1, 4 * sms / blocks), a.N / 16})) : 1;
+    // 3.46 at 4: the correction pass re-reads and re-writes the states).
+    const bool segmented = ndir == 1 && a.dir0 == 0;
+    const int bh = a.B_H;
+    auto tiles_of = [&](int sc) { return (a.K / kSR) * (a.V / sc); };
+    auto segments_of = [&](int sc) {
+        const int64_t blocks = int64_t(tiles_of(sc)) * bh * ndir;
+        return segmented ? int(std::min<int64_t>({64, std::max<int64_t>(1, 4 * sms / blocks), a.N / 16})) : 1;
+    };
+    // 128-column tiles (g and the keys / queries read once per head instead of twice): in the backward while
+    // they give at least half a block per SM, measured (H100, ncu, 8b9a5ed; 64-column tiles in brackets)
+    // 8 x 2048 x 16 x 128 both directions 636 (630) us, D alone 316 (359); 4 x 4096: 643 (750), 318 (368);
+    // 1 x 16384: both 808 (866), D alone (64 blocks) 771 (614). The forward's segmented H pass keeps the
+    // earlier rule (>= 4 blocks per SM before segments): at 1 x 16384 the pass itself was faster with 128
+    // columns and 8 segments (338 vs 402 us) but the whole split forward was not (1.06-1.09 vs 1.03-1.09 ms).
+    const int64_t blocks128 = int64_t(tiles_of(128)) * bh * ndir;
+    int sc = a.V % 128 == 0 && (segmented ? blocks128 >= 4 * int64_t(sms) : 2 * blocks128 >= sms) ? 128 : 64;
+    if (const char* e = std::getenv("HGRN_GLA_STATE_TILE")) sc = std::atoi(e) == 64 || a.V % 128 != 0 ? 64 : 128;  // tests
+    const int tiles = tiles_of(sc);
+    int S = segments_of(sc);
     if (const char* e = std::getenv("HGRN_GLA_STATE_SEGMENTS")) S = std::max(1, std::atoi(e));  // tests
     S = std::max(1, std::min(S, a.N));
     a.S = S, a.NS = (a.N + S - 1) / S;
