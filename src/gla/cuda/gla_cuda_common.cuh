@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "core/cuda_check.cuh"
+#include "core/cuda_scratch.cuh"
 #include "core/tensor.h"
 
 namespace hgrn::gla_cuda {
@@ -123,24 +124,10 @@ inline Out out_of(const Tensor& t, const char* name, bool allow_bf16 = true) {
 inline const float* f32_in(const Tensor& t, const char* name) { return static_cast<const float*>(in_of(t, name, false).p); }
 inline float* f32_out(const Tensor& t, const char* name) { return static_cast<float*>(out_of(t, name, false).p); }
 
-// Stream-ordered scratch of the kernels (chunk states, partial sums). It comes from the device's default
-// memory pool, whose release threshold is raised once per device so that freed scratch stays mapped: with the
-// default threshold (0) every synchronisation hands it back and the next call maps hundreds of MB again.
+// Stream-ordered scratch of the kernels (chunk states, partial sums): core/cuda_scratch.cuh.
 template <class T>
 inline T* scratch_alloc(size_t count, cudaStream_t stream) {
-    static bool kept[64] = {};
-    int dev = 0;
-    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
-    if (dev < 64 && !kept[dev]) {
-        cudaMemPool_t pool;
-        HGRN_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, dev));
-        uint64_t keep = UINT64_MAX;
-        HGRN_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep));
-        kept[dev] = true;
-    }
-    void* p = nullptr;
-    HGRN_CUDA_CHECK(cudaMallocAsync(&p, count * sizeof(T), stream));
-    return static_cast<T*>(p);
+    return cuda_scratch_alloc<T>(count, stream);
 }
 
 inline int next_pow2(int64_t x) {
