@@ -2,6 +2,8 @@
 // f32 and bf16 x / o / gradients, with and without h0 / dht, NaN-poisoned outputs, and the one-token step.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "common/random.h"
 #include "cuda/cuda_test_util.h"
 #include "hgrn1_scan/hgrn1_scan.h"
@@ -66,9 +68,16 @@ TEST(Hgrn1ScanCudaSmall, Shapes) {
         for (DType io : {DType::f32, DType::bf16}) run(2, T, 37, io, T % 2 == 1, T != 2, uint64_t(T));
 }
 
+// Both paths: one thread per channel, and chunks of 64 tokens carried across (the automatic choice for these).
 TEST(Hgrn1ScanCuda, LongAndWide) {
-    run(3, 1025, 300, DType::bf16, true, true, 5);
-    run(1, 4097, 64, DType::f32, false, true, 6);
+    for (const char* chunked : {"0", "1"}) {
+        SCOPED_TRACE(testing::Message() << "HGRN_HGRN1_CHUNKED=" << chunked);
+        setenv("HGRN_HGRN1_CHUNKED", chunked, 1);
+        run(3, 1025, 300, DType::bf16, true, true, 5);
+        run(1, 4097, 64, DType::f32, false, true, 6);
+        run(2, 130, 33, DType::f32, true, false, 7);  // a partial last chunk, h0 without dht
+    }
+    unsetenv("HGRN_HGRN1_CHUNKED");
 }
 
 TEST(Hgrn1ScanCudaSmall, Step) {
