@@ -17,7 +17,8 @@ elif ! { cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA
        cmake --build "$BUILD" -j"$J" --target bench_gla; }; then
     echo "gpu_bench: CMake build failed (see $BUILD.cmake.log); compiling directly with nvcc"
     BIN="$BUILD/direct/bench_gla"
-    compile_direct "$BIN" src/core/*.cpp src/core/*.cu src/gla/*.cpp src/gla/cuda/*.cu bench/cuda/bench_gla.cu || exit 1
+    compile_direct "$BIN" src/core/*.cpp src/core/*.cu src/gla/*.cpp src/gla/cuda/*.cu src/hgrn1_scan/*.cpp \
+        src/hgrn1_scan/cuda/*.cu bench/cuda/bench_gla.cu || exit 1
 fi
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty'), $(date -u +%F)"
 "$BIN" ${ARGS:-}

@@ -1,7 +1,8 @@
-// bench_gla.cu — GLA CUDA kernels on the shapes of ANCHORS.md, timed with CUDA events (warm-up, median of
-// many, input sets rotated so that the working set exceeds L2), next to the machine's ceilings measured in
-// the same run (cuBLAS bf16 GEMM 8192^3, device-to-device copy). Prints a markdown table.
-//   bench_gla [--reps N] [--quick] [--shape I] [--no-step] [--fwd-only] [--step-only]
+// bench_gla.cu — the recurrence kernels on the GPU: GLA on the shapes of ANCHORS.md, and the HGRN1 element-wise
+// scan, timed with CUDA events (warm-up, median of many, input sets rotated so that the working set exceeds L2),
+// next to the machine's ceilings measured in the same run (cuBLAS bf16 GEMM 8192^3, device-to-device copy).
+// Prints markdown tables.
+//   bench_gla [--reps N] [--quick] [--shape I] [--no-step] [--fwd-only] [--step-only] [--no-hgrn1] [--hgrn1-only]
 //   (--shape: only row I of the chunk table; --step-only: the ceilings and the step table)
 // Forward: HGRN2 form (k = 1 - exp g on chip), bf16 q/v/o, fp32 g, no h0 / ht. Forward+backward: the same
 // plus dq/dv bf16, dg fp32; and again with the forward's chunk states saved for the backward (GlaOutputs::states). Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256.
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "core/cuda_check.cuh"
 #include "core/rng.h"
 #include "gla/gla.h"
+#include "hgrn1_scan/hgrn1_scan.h"
 
 using namespace hgrn;
 
@@ -194,10 +197,44 @@ void bench_step(int64_t B, double fla_ms, const Ceil& ceil) {
                 fla_ms * 1e3, fla_ms / ms, state_bytes / (ms * 1e6), 100 * state_bytes / (ms * 1e6) / ceil.copy_gbs);
 }
 
+// HGRN1 scan: bf16 x / o / dout / dx, fp32 g / dg, no h0 / ht, both paths (one thread per channel, chunks)
+// forced through HGRN_HGRN1_CHUNKED, and which one the automatic choice takes.
+void bench_hgrn1(int64_t B, int64_t T, int64_t D, const Ceil& ceil) {
+    const Shape s{B, T, D};
+    const int nsets = 2;
+    std::vector<DevT> x, g, o, dout, dx, dg;
+    for (int i = 0; i < nsets; ++i) {
+        x.emplace_back(DType::bf16, s, 0, 600 + i);
+        g.emplace_back(DType::f32, s, 1, 610 + i);
+        o.emplace_back(DType::bf16, s, 0, 620 + i);
+        dout.emplace_back(DType::bf16, s, 0, 630 + i);
+        dx.emplace_back(DType::bf16, s, 0, 640 + i);
+        dg.emplace_back(DType::f32, s, 0, 650 + i);
+    }
+    const double n = double(B * T * D), fwd_bytes = n * (2 + 4 + 2), bwd_bytes = n * (4 + 2 + 2 + 2 + 4);
+    const bool auto_chunked = T > 64;  // hgrn1_scan.cu's rule: two or more chunks of 64
+    for (int chunked = 0; chunked < 2; ++chunked) {
+        setenv("HGRN_HGRN1_CHUNKED", chunked ? "1" : "0", 1);
+        const double fms = time_ms(
+            [&](int i) { hgrn1_scan_forward(x[i].view(), g[i].view(), Tensor(), o[i].view(), Tensor()); }, nsets);
+        const double bms = time_ms(
+            [&](int i) {
+                hgrn1_scan_backward(g[i].view(), Tensor(), o[i].view(), dout[i].view(), Tensor(), dx[i].view(),
+                                    dg[i].view(), Tensor());
+            },
+            nsets);
+        std::printf("| %ld,%ld,%ld | %s%s | %.3f | %.0f | %.1f%% | %.3f | %.0f | %.1f%% |\n", B, T, D,
+                    chunked ? "chunks of 64" : "a thread per channel", bool(chunked) == auto_chunked ? " (auto)" : "",
+                    fms, fwd_bytes / (fms * 1e6), 100 * fwd_bytes / (fms * 1e6) / ceil.copy_gbs, bms,
+                    bwd_bytes / (bms * 1e6), 100 * bwd_bytes / (bms * 1e6) / ceil.copy_gbs);
+    }
+    unsetenv("HGRN_HGRN1_CHUNKED");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool quick = false, step = true, backward = true, chunk = true;
+    bool quick = false, step = true, backward = true, chunk = true, hgrn1 = true;
     int only = -1;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) g_reps = std::atoi(argv[++i]);
@@ -205,7 +242,9 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) only = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--no-step")) step = false;
         else if (!std::strcmp(argv[i], "--fwd-only")) backward = false;
-        else if (!std::strcmp(argv[i], "--step-only")) chunk = false;
+        else if (!std::strcmp(argv[i], "--step-only")) chunk = false, hgrn1 = false;
+        else if (!std::strcmp(argv[i], "--no-hgrn1")) hgrn1 = false;
+        else if (!std::strcmp(argv[i], "--hgrn1-only")) chunk = false, step = false;
         else {
             std::fprintf(stderr, "bench_gla: unknown argument %s\n", argv[i]);
             return 2;
@@ -230,11 +269,18 @@ int main(int argc, char** argv) {
             bench_chunk(shapes[i], backward, c);
             if (quick) break;
         }
-        if (!step) return 0;
-        std::printf("\n| step (H=16, K=V=128, fp32 state) | ours, one call | ours, per call in a sequence of 24 | fla "
-                    "| speed-up (one call) | effective (one call) | %% of copy |\n|---|---|---|---|---|---|---|\n");
-        const std::pair<int64_t, double> steps[] = {{1, 0.104}, {16, 0.081}, {64, 0.103}, {256, 0.198}};
-        for (auto [b, fla] : steps) bench_step(b, fla, c);
+        if (step) {
+            std::printf("\n| step (H=16, K=V=128, fp32 state) | ours, one call | ours, per call in a sequence of 24 | fla "
+                        "| speed-up (one call) | effective (one call) | %% of copy |\n|---|---|---|---|---|---|---|\n");
+            const std::pair<int64_t, double> steps[] = {{1, 0.104}, {16, 0.081}, {64, 0.103}, {256, 0.198}};
+            for (auto [b, fla] : steps) bench_step(b, fla, c);
+        }
+        if (hgrn1) {
+            std::printf("\n| HGRN1 scan B,T,D | path | fwd ms | GB/s | %% of copy | bwd ms | GB/s | %% of copy |\n"
+                        "|---|---|---|---|---|---|---|---|\n");
+            const int64_t shapes1[][3] = {{8, 2048, 1024}, {8, 2048, 2048}, {32, 2048, 2048}, {1, 16384, 2048}};
+            for (const auto& sh : shapes1) bench_hgrn1(sh[0], sh[1], sh[2], c);
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_gla: %s\n", e.what());
         return 1;
