@@ -212,7 +212,9 @@ void bench_hgrn1(int64_t B, int64_t T, int64_t D, const Ceil& ceil) {
         dg.emplace_back(DType::f32, s, 0, 650 + i);
     }
     const double n = double(B * T * D), fwd_bytes = n * (2 + 4 + 2), bwd_bytes = n * (4 + 2 + 2 + 2 + 4);
-    const bool auto_chunked = T > 64;  // hgrn1_scan.cu's rule: two or more chunks of 64
+    const bool auto_chunked = T > 64;  // hgrn1_scan.cu's rule: two or more chunks of 64 tokens, at most 64 chunks
+    const int64_t n64 = (T + 63) / 64, L = 64 * ((n64 + 63) / 64);
+    const std::string chunks = "chunks of " + std::to_string(L);
     for (int chunked = 0; chunked < 2; ++chunked) {
         setenv("HGRN_HGRN1_CHUNKED", chunked ? "1" : "0", 1);
         const double fms = time_ms(
@@ -224,7 +226,7 @@ void bench_hgrn1(int64_t B, int64_t T, int64_t D, const Ceil& ceil) {
             },
             nsets);
         std::printf("| %ld,%ld,%ld | %s%s | %.3f | %.0f | %.1f%% | %.3f | %.0f | %.1f%% |\n", B, T, D,
-                    chunked ? "chunks of 64" : "a thread per channel", bool(chunked) == auto_chunked ? " (auto)" : "",
+                    chunked ? chunks.c_str() : "a thread per channel", bool(chunked) == auto_chunked ? " (auto)" : "",
                     fms, fwd_bytes / (fms * 1e6), 100 * fwd_bytes / (fms * 1e6) / ceil.copy_gbs, bms,
                     bwd_bytes / (bms * 1e6), 100 * bwd_bytes / (bms * 1e6) / ceil.copy_gbs);
     }

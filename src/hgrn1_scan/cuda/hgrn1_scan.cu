@@ -3,11 +3,12 @@
 //     backward dh += do_t; dx_t = dh; dg_t = dh exp(g_t) h_{t-1}; dh <- exp(g_t) dh; dh0 = dh.
 // A thread walks the tokens of one channel with kUnroll tokens loaded ahead (coalesced across channels). One
 // thread per channel leaves most of the GPU idle at the usual B D (8 x 2048 = 16 K threads), so T is cut into
-// chunks of kChunk tokens (the recurrence is linear in its state; a thread takes two channels where D is even): (1) each (chunk, channel) scans from a zero
-// state and keeps its end value and the chunk's total log decay; (2) one thread per channel carries the true
-// state across the chunk summaries; (3) each (chunk, channel) scans again from its true start and writes the
-// outputs. The backward does the same in reverse. x, o, dout, dx, g, dg: f32 or bf16 each; h0, ht, dht, dh0: f32 (or bf16).
-// State and arithmetic in fp32. o may alias h0 (the one-token step, which never takes the chunked path).
+// chunks of 64 tokens or more (at most 64 chunks; the recurrence is linear in its state; a thread takes two
+// channels where D is even): (1) each (chunk, channel) scans from a zero state and keeps its end value and the
+// chunk's total log decay; (2) one thread per channel carries the true state across the chunk summaries; (3) each
+// (chunk, channel) scans again from its true start and writes the outputs. The backward does the same in reverse.
+// x, o, dout, dx, g, dg: f32 or bf16 each; h0, ht, dht, dh0: f32 (or bf16). State and arithmetic in fp32.
+// o may alias h0 (the one-token step, which never takes the chunked path).
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -68,7 +69,8 @@ P arg(const Tensor& t, const char* name) {
     return {t.data(), t.dtype() == DType::bf16};
 }
 
-constexpr int kChunk = 64;
+constexpr int kChunk = 64;   // chunk length, or a multiple of it for long sequences
+constexpr int kMaxChunks = 64;  // ... so that the carry pass walks at most this many chunks
 
 // Tokens [t0, t1) of VEC consecutive channels (element offset base of token 0, stride D between tokens),
 // forward from h. o: store every h_t (if given); s: the chunk's log decay per channel (if given). h: in / out.
@@ -169,11 +171,11 @@ __global__ void hgrn1_bwd_kernel(P g, P h0, P o, P dout, P dht, P dx, P dg, P dh
 // Pass 3: scan from start and write the outputs.
 template <int VEC>
 __global__ void hgrn1_fwd_chunks_kernel(P x, P g, P o, const float* start, float* e, float* lg, int B, int T, int D,
-                                        int nch) {
+                                        int nch, int L) {
     const int64_t id = int64_t(blockIdx.x) * blockDim.x + threadIdx.x, DV = D / VEC;
     if (id >= int64_t(B) * nch * DV) return;
     const int64_t c = (id % DV) * VEC, k = (id / DV) % nch, b = id / (DV * nch), sid = (b * nch + k) * D + c;
-    const int t0 = int(k) * kChunk, t1 = min(T, t0 + kChunk);
+    const int t0 = int(k) * L, t1 = min(T, t0 + L);
     const int64_t base = b * T * D + c;
     float h[VEC];
     if (start) {
@@ -192,16 +194,19 @@ __global__ void hgrn1_fwd_chunks_kernel(P x, P g, P o, const float* start, float
 
 template <int VEC>
 __global__ void hgrn1_bwd_chunks_kernel(P g, P h0, P o, P dout, P dx, P dg, const float* start, float* e, float* lg,
-                                        int B, int T, int D, int nch) {
+                                        int B, int T, int D, int nch, int L) {
     const int64_t id = int64_t(blockIdx.x) * blockDim.x + threadIdx.x, DV = D / VEC;
     if (id >= int64_t(B) * nch * DV) return;
     const int64_t c = (id % DV) * VEC, k = (id / DV) % nch, b = id / (DV * nch), sid = (b * nch + k) * D + c;
-    const int t0 = int(k) * kChunk, t1 = min(T, t0 + kChunk);
+    const int t0 = int(k) * L, t1 = min(T, t0 + L);
     const int64_t base = b * T * D + c;
     float dh[VEC], hinit[VEC];
     if (start) {
 #pragma unroll
-        for (int v = 0; v < VEC; ++v) dh[v] = start[sid + v], hinit[v] = (t0 == 0 && h0.p) ? ld(h0, b * D + c + v) : 0.f;
+        for (int v = 0; v < VEC; ++v) {
+            dh[v] = start[sid + v];
+            hinit[v] = (t0 == 0 && h0.p) ? ld(h0, b * D + c + v) : 0.f;
+        }
         walk_bwd<VEC>(g, o, dout, dx, dg, base, D, t0, t1, dh, hinit, nullptr);
     } else {
         float s[VEC];
@@ -239,12 +244,15 @@ void check_dims(const Hgrn1ScanDims& d) {
 // Chunks whenever there are two or more: measured on the H100 (bf16 x / o, fp32 g; fwd / bwd ms, one thread per
 // channel -> chunks with channel pairs): 8 x 2048 x 1024 0.364 / 1.891 -> 0.122 / 0.240; 8 x 2048 x 2048 0.370 /
 // 1.919 -> 0.204 / 0.382; 32 x 2048 x 2048 0.810 / 2.149 -> 0.669 / 1.348; 1 x 16384 x 2048 2.677 / 14.86 ->
-// 0.271 / 0.463. (Wider inputs than 65 K channels were not measured.) HGRN_HGRN1_CHUNKED=0 / 1 forces either (tests, benchmarks).
-int chunks_for(const Hgrn1ScanDims& d) {
-    const int nch = int((d.T + kChunk - 1) / kChunk);
-    bool chunked = nch >= 2;
-    if (const char* e = std::getenv("HGRN_HGRN1_CHUNKED")) chunked = nch >= 2 && std::atoi(e) != 0;
-    return chunked ? nch : 1;
+// 0.271 / 0.463 with 64-token chunks, 0.209 / 0.456 with 256 (64 chunks). (Wider inputs than 65 K channels were
+// not measured.) HGRN_HGRN1_CHUNKED=0 / 1 forces either path (tests, benchmarks). Returns the chunk length
+// (T: one pass).
+int chunk_length(const Hgrn1ScanDims& d) {
+    const int64_t n64 = (d.T + kChunk - 1) / kChunk;
+    bool chunked = n64 >= 2;
+    if (const char* e = std::getenv("HGRN_HGRN1_CHUNKED")) chunked = n64 >= 2 && std::atoi(e) != 0;
+    if (!chunked) return int(d.T);
+    return int(kChunk * ((n64 + kMaxChunks - 1) / kMaxChunks));
 }
 
 // Two channels a thread (8-byte / 4-byte vector loads) when D is even and every tensor pointer allows it.
@@ -261,7 +269,7 @@ void hgrn1_scan_forward_cuda(const Tensor& x, const Tensor& g, const Tensor& h0,
                              const Hgrn1ScanDims& d) {
     check_dims(d);
     const P px = arg(x, "x"), pg = arg(g, "g"), ph0 = arg(h0, "h0"), po = arg(o, "o"), pht = arg(ht, "ht");
-    const int nch = chunks_for(d);
+    const int L = chunk_length(d), nch = int((d.T + L - 1) / L);
     if (nch == 1) {
         hgrn1_fwd_kernel<<<blocks_for(d.B * d.D), 128>>>(px, pg, ph0, po, pht, int(d.B), int(d.T), int(d.D));
         HGRN_LAUNCH_CHECK();
@@ -273,13 +281,13 @@ void hgrn1_scan_forward_cuda(const Tensor& x, const Tensor& g, const Tensor& h0,
     const bool pairs = channel_pairs(d, {px, pg, po});
     const unsigned nb = blocks_for(pairs ? n / 2 : n);
     const int B = int(d.B), T = int(d.T), D = int(d.D);
-    if (pairs) hgrn1_fwd_chunks_kernel<2><<<nb, 128>>>(px, pg, P{}, nullptr, e, lg, B, T, D, nch);
-    else hgrn1_fwd_chunks_kernel<1><<<nb, 128>>>(px, pg, P{}, nullptr, e, lg, B, T, D, nch);
+    if (pairs) hgrn1_fwd_chunks_kernel<2><<<nb, 128>>>(px, pg, P{}, nullptr, e, lg, B, T, D, nch, L);
+    else hgrn1_fwd_chunks_kernel<1><<<nb, 128>>>(px, pg, P{}, nullptr, e, lg, B, T, D, nch, L);
     HGRN_LAUNCH_CHECK();
     hgrn1_carry_kernel<<<blocks_for(d.B * d.D), 128>>>(e, lg, ph0, start, pht, B, D, nch, false);
     HGRN_LAUNCH_CHECK();
-    if (pairs) hgrn1_fwd_chunks_kernel<2><<<nb, 128>>>(px, pg, po, start, nullptr, nullptr, B, T, D, nch);
-    else hgrn1_fwd_chunks_kernel<1><<<nb, 128>>>(px, pg, po, start, nullptr, nullptr, B, T, D, nch);
+    if (pairs) hgrn1_fwd_chunks_kernel<2><<<nb, 128>>>(px, pg, po, start, nullptr, nullptr, B, T, D, nch, L);
+    else hgrn1_fwd_chunks_kernel<1><<<nb, 128>>>(px, pg, po, start, nullptr, nullptr, B, T, D, nch, L);
     HGRN_LAUNCH_CHECK();
     HGRN_CUDA_CHECK(cudaFreeAsync(scratch, nullptr));
 }
@@ -290,7 +298,7 @@ void hgrn1_scan_backward_cuda(const Tensor& g, const Tensor& h0, const Tensor& o
     check_dims(d);
     const P pg = arg(g, "g"), ph0 = arg(h0, "h0"), po = arg(o, "o"), pdo = arg(dout, "dout"), pdht = arg(dht, "dht");
     const P pdx = arg(dx, "dx"), pdg = arg(dg, "dg"), pdh0 = arg(dh0, "dh0");
-    const int nch = chunks_for(d);
+    const int L = chunk_length(d), nch = int((d.T + L - 1) / L);
     if (nch == 1) {
         hgrn1_bwd_kernel<<<blocks_for(d.B * d.D), 128>>>(pg, ph0, po, pdo, pdht, pdx, pdg, pdh0, int(d.B), int(d.T),
                                                           int(d.D));
@@ -303,13 +311,15 @@ void hgrn1_scan_backward_cuda(const Tensor& g, const Tensor& h0, const Tensor& o
     const bool pairs = channel_pairs(d, {pg, po, pdo, pdx, pdg});
     const unsigned nb = blocks_for(pairs ? n / 2 : n);
     const int B = int(d.B), T = int(d.T), D = int(d.D);
-    if (pairs) hgrn1_bwd_chunks_kernel<2><<<nb, 128>>>(pg, ph0, po, pdo, P{}, P{}, nullptr, e, lg, B, T, D, nch);
-    else hgrn1_bwd_chunks_kernel<1><<<nb, 128>>>(pg, ph0, po, pdo, P{}, P{}, nullptr, e, lg, B, T, D, nch);
+    if (pairs) hgrn1_bwd_chunks_kernel<2><<<nb, 128>>>(pg, ph0, po, pdo, P{}, P{}, nullptr, e, lg, B, T, D, nch, L);
+    else hgrn1_bwd_chunks_kernel<1><<<nb, 128>>>(pg, ph0, po, pdo, P{}, P{}, nullptr, e, lg, B, T, D, nch, L);
     HGRN_LAUNCH_CHECK();
     hgrn1_carry_kernel<<<blocks_for(d.B * d.D), 128>>>(e, lg, pdht, start, pdh0, B, D, nch, true);
     HGRN_LAUNCH_CHECK();
-    if (pairs) hgrn1_bwd_chunks_kernel<2><<<nb, 128>>>(pg, ph0, po, pdo, pdx, pdg, start, nullptr, nullptr, B, T, D, nch);
-    else hgrn1_bwd_chunks_kernel<1><<<nb, 128>>>(pg, ph0, po, pdo, pdx, pdg, start, nullptr, nullptr, B, T, D, nch);
+    if (pairs)
+        hgrn1_bwd_chunks_kernel<2><<<nb, 128>>>(pg, ph0, po, pdo, pdx, pdg, start, nullptr, nullptr, B, T, D, nch, L);
+    else
+        hgrn1_bwd_chunks_kernel<1><<<nb, 128>>>(pg, ph0, po, pdo, pdx, pdg, start, nullptr, nullptr, B, T, D, nch, L);
     HGRN_LAUNCH_CHECK();
     HGRN_CUDA_CHECK(cudaFreeAsync(scratch, nullptr));
 }
