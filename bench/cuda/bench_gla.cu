@@ -4,8 +4,10 @@
 // Prints markdown tables.
 //   bench_gla [--reps N] [--quick] [--shape I] [--no-step] [--fwd-only] [--step-only] [--no-hgrn1] [--hgrn1-only]
 //   (--shape: only row I of the chunk table; --step-only: the ceilings and the step table)
-// Forward: HGRN2 form (k = 1 - exp g on chip), bf16 q/v/o, fp32 g, no h0 / ht. Forward+backward: the same
-// plus dq/dv bf16, dg fp32; and again with the forward's chunk states saved for the backward (GlaOutputs::states). Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256.
+// GLA forward: HGRN2 form (k = 1 - exp g on chip), bf16 q/v/o, fp32 g, no h0 / ht. Forward+backward: the same
+// plus dq/dv bf16, dg fp32; and again with the forward's chunk states saved for the backward (GlaOutputs::states).
+// Step: H = 16, K = V = 128, fp32 state in place, batch 1/16/64/256, one call and per call in a sequence of 24.
+// HGRN1 scan: bf16 x/o/dout/dx, fp32 g/dg, both paths (one thread per channel, chunks).
 // Bytes are the fewest a fused kernel must move (each input read once, each output written once).
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
