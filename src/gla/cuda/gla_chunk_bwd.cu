@@ -523,8 +523,7 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     const size_t nstate = size_t(d.B * d.H) * size_t(N) * size_t(d.K * d.V);
     // The H_n: the forward's saved chunk states (GlaInputs::states) when given, else recomputed here.
     const bool saved = !in.states.empty();
-    float* scratch = nullptr;
-    scratch = scratch_alloc<float>((saved ? 1 : 2) * nstate, stream);
+    float* scratch = cuda_scratch_alloc<float>((saved ? 1 : 2) * nstate, stream);
 
     StateArgs sa{};
     sa.q = static_cast<const __nv_bfloat16*>(in_of(in.q, "q").p);
@@ -555,7 +554,7 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     // K = 256: the K = 128 kernel on the two 128-column halves (dq, dk, dg of the half; dv summed over them).
     const int nh = d.K == 256 ? 2 : 1;
     const int64_t nv = d.B * d.T * d.H * d.V;
-    if (nh > 1) ba.dv32 = scratch_alloc<float>(nh * nv, stream);
+    if (nh > 1) ba.dv32 = cuda_scratch_alloc<float>(nh * nv, stream);
     const bool ok = d.K == 64    ? launch_chunk<64, 64>(ba, int(d.B), stream)
                    : d.K == 128 ? launch_chunk<128, 128>(ba, int(d.B), stream)
                                 : launch_chunk<128, 256>(ba, int(d.B), stream);

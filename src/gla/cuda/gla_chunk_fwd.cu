@@ -730,7 +730,7 @@ void launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
     const int N = (a.T + kC - 1) / kC;
     float* hbuf = a.hs;  // the caller's chunk states, else scratch
     const size_t nstate = size_t(B) * a.H * size_t(N) * KS * a.V;
-    if (!a.hs) hbuf = scratch_alloc<float>(nstate, stream);
+    if (!a.hs) hbuf = cuda_scratch_alloc<float>(nstate, stream);
     chunk_states_forward(a.k, a.v, a.g, a.h0, hbuf, a.ht, B, a.T, a.H, KS, a.V, stream);
     const dim3 grid(unsigned(N), unsigned(a.H), unsigned(B * (KS / K)));
     gla_chunk_out_kernel<K, KS><<<grid, threads_of<64>, smem, stream>>>(a, hbuf, N);
@@ -779,7 +779,7 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
     int cc = 0;
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&cc, cudaDevAttrComputeCapabilityMajor, dev));
     if (nh > 1 && !split && cc < 9) return false;  // the cluster pair needs sm_90
-    if (nh > 1 && split) a.o32 = scratch_alloc<float>(nh * no, stream);
+    if (nh > 1 && split) a.o32 = cuda_scratch_alloc<float>(nh * no, stream);
     if (nh > 1)
         split ? launch_split<128, 256>(a, B, stream) : launch<128, 256>(a, B, bv, stream);
     else

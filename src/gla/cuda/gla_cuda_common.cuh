@@ -124,12 +124,6 @@ inline Out out_of(const Tensor& t, const char* name, bool allow_bf16 = true) {
 inline const float* f32_in(const Tensor& t, const char* name) { return static_cast<const float*>(in_of(t, name, false).p); }
 inline float* f32_out(const Tensor& t, const char* name) { return static_cast<float*>(out_of(t, name, false).p); }
 
-// Stream-ordered scratch of the kernels (chunk states, partial sums): core/cuda_scratch.cuh.
-template <class T>
-inline T* scratch_alloc(size_t count, cudaStream_t stream) {
-    return cuda_scratch_alloc<T>(count, stream);
-}
-
 inline int next_pow2(int64_t x) {
     int p = 1;
     while (p < x) p *= 2;

@@ -411,8 +411,7 @@ void recurrent_backward(const GlaInputs& in, const GlaDims& d, float scale, cons
     const int64_t nqk = d.B * d.T * d.H * d.K, nterm = d.B * d.H * d.K;
     const bool dk_inplace = dk.p && !dk.bf16;
     const size_t scratch_n = size_t(nterm + (dk_inplace ? 0 : nqk));
-    float* scratch = nullptr;
-    scratch = scratch_alloc<float>(scratch_n, stream);
+    float* scratch = cuda_scratch_alloc<float>(scratch_n, stream);
     a.dq_acc = dg;
     a.term_acc = scratch;
     a.dk_acc = dk_inplace ? static_cast<float*>(dk.p) : scratch + nterm;

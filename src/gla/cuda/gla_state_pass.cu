@@ -292,7 +292,7 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
     float* scratch = nullptr;
     if (a.S > 1) {
         const size_t ne = size_t(ndir) * bh * a.S * a.K * a.V, ng = size_t(bh) * a.N * a.K;
-        scratch = scratch_alloc<float>(ne + ng, stream);
+        scratch = cuda_scratch_alloc<float>(ne + ng, stream);
         a.ebuf = scratch, a.gbuf = scratch + ne;
     }
     const dim3 grid(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S));

@@ -27,7 +27,8 @@ struct StateArgs {
 
 // Runs the pass for ndir directions starting at a.dir0 (H = 0, D = 1): one launch of 32-row state tiles, each
 // walking its chunks in order; for long sequences with few heads (the split forward's H pass) in segments,
-// then the segment starts and a correction of every stored state. Scratch from scratch_alloc.
+// then the segment starts and a correction of every stored state. Scratch from cuda_scratch_alloc
+// (core/cuda_scratch.cuh).
 void run_state_pass(StateArgs a, int ndir, cudaStream_t stream);
 
 }  // namespace hgrn::gla_cuda
