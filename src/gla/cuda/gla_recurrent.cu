@@ -430,6 +430,14 @@ void recurrent_backward(const GlaInputs& in, const GlaDims& d, float scale, cons
     HGRN_CUDA_CHECK(cudaFreeAsync(scratch, stream));
 }
 
+namespace {
+// The step kernel for K = V = KK in SPLIT column slices: grid (SPLIT, H, B).
+template <int KK, int SPLIT>
+void step_launch(const RecArgs& a, const GlaDims& d) {
+    gla_step_kernel<KK, KK, SPLIT><<<dim3(unsigned(SPLIT), unsigned(d.H), unsigned(d.B)), 256>>>(a);
+}
+}  // namespace
+
 void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tensor& o, const Tensor& state) {
     RecArgs a = common_args(in, d, scale);
     a.o = out_of(o, "o");
@@ -438,15 +446,8 @@ void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tenso
     // 16-column slices so that a batch of one still covers 8 (K = 128) or 4 (K = 64) blocks per head.
     // (Slices at B = 16 and 64 were measured slower: 22.1-22.6 vs 19.6-20.6 us, 62.6 vs 55.1-56.2 us.)
     const bool whole = d.B * d.H >= 256;
-    const int split = whole ? 1 : int(d.V / 16);
-    const dim3 grid(unsigned(split), unsigned(d.H), unsigned(d.B));
-    if (d.K == 128) {
-        if (whole) gla_step_kernel<128, 128, 1><<<grid, 256>>>(a);
-        else gla_step_kernel<128, 128, 8><<<grid, 256>>>(a);
-    } else {
-        if (whole) gla_step_kernel<64, 64, 1><<<grid, 256>>>(a);
-        else gla_step_kernel<64, 64, 4><<<grid, 256>>>(a);
-    }
+    if (d.K == 128) whole ? step_launch<128, 1>(a, d) : step_launch<128, 128 / 16>(a, d);
+    else whole ? step_launch<64, 1>(a, d) : step_launch<64, 64 / 16>(a, d);
     HGRN_LAUNCH_CHECK();
 }
 
