@@ -23,7 +23,7 @@
 #include "core/cuda_check.cuh"
 #include "core/rng.h"
 #include "gla/gla.h"
-#include "hgrn1_scan/hgrn1_scan.h"
+#include "hgrn1_scan/hgrn1_scan_backends.h"
 
 using namespace hgrn;
 
@@ -214,11 +214,11 @@ void bench_hgrn1(int64_t B, int64_t T, int64_t D, const Ceil& ceil) {
         dg.emplace_back(DType::f32, s, 0, 650 + i);
     }
     const double n = double(B * T * D), fwd_bytes = n * (2 + 4 + 2), bwd_bytes = n * (4 + 2 + 2 + 2 + 4);
-    const bool auto_chunked = T > 64;  // hgrn1_scan.cu's rule: two or more chunks of 64 tokens, at most 64 chunks
-    const int64_t n64 = (T + 63) / 64, L = 64 * ((n64 + 63) / 64);
-    const std::string chunks = "chunks of " + std::to_string(L);
+    const int64_t auto_len = hgrn1_scan_chunk_length_cuda({B, T, D});  // no override set here
     for (int chunked = 0; chunked < 2; ++chunked) {
         setenv("HGRN_HGRN1_CHUNKED", chunked ? "1" : "0", 1);
+        const int64_t len = hgrn1_scan_chunk_length_cuda({B, T, D});  // T: one thread per channel
+        const std::string path = len < T ? "chunks of " + std::to_string(len) : "a thread per channel";
         const double fms = time_ms(
             [&](int i) { hgrn1_scan_forward(x[i].view(), g[i].view(), Tensor(), o[i].view(), Tensor()); }, nsets);
         const double bms = time_ms(
@@ -228,7 +228,7 @@ void bench_hgrn1(int64_t B, int64_t T, int64_t D, const Ceil& ceil) {
             },
             nsets);
         std::printf("| %ld,%ld,%ld | %s%s | %.3f | %.0f | %.1f%% | %.3f | %.0f | %.1f%% |\n", B, T, D,
-                    chunked ? chunks.c_str() : "a thread per channel", bool(chunked) == auto_chunked ? " (auto)" : "",
+                    path.c_str(), len == auto_len ? " (auto)" : "",
                     fms, fwd_bytes / (fms * 1e6), 100 * fwd_bytes / (fms * 1e6) / ceil.copy_gbs, bms,
                     bwd_bytes / (bms * 1e6), 100 * bwd_bytes / (bms * 1e6) / ceil.copy_gbs);
     }

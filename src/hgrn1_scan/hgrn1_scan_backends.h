@@ -23,5 +23,7 @@ void hgrn1_scan_forward_cuda(const Tensor& x, const Tensor& g, const Tensor& h0,
 void hgrn1_scan_backward_cuda(const Tensor& g, const Tensor& h0, const Tensor& o, const Tensor& dout,
                               const Tensor& dht, const Tensor& dx, const Tensor& dg, const Tensor& dh0,
                               const Hgrn1ScanDims& d);
+// The CUDA scan's chunk length for these sizes (T: one pass per channel); HGRN_HGRN1_CHUNKED=0 / 1 forces either.
+int hgrn1_scan_chunk_length_cuda(const Hgrn1ScanDims& d);
 
 }  // namespace hgrn

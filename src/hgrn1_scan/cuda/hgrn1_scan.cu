@@ -241,20 +241,6 @@ void check_dims(const Hgrn1ScanDims& d) {
                "HGRN1 scan (CUDA): sizes out of range");
 }
 
-// Chunks whenever there are two or more: measured on the H100 (bf16 x / o, fp32 g; fwd / bwd ms, one thread per
-// channel -> chunks with channel pairs): 8 x 2048 x 1024 0.364 / 1.891 -> 0.122 / 0.240; 8 x 2048 x 2048 0.370 /
-// 1.919 -> 0.204 / 0.382; 32 x 2048 x 2048 0.810 / 2.149 -> 0.669 / 1.348; 1 x 16384 x 2048 2.677 / 14.86 ->
-// 0.271 / 0.463 with 64-token chunks, 0.209 / 0.456 with 256 (64 chunks). (Wider inputs than 65 K channels were
-// not measured.) HGRN_HGRN1_CHUNKED=0 / 1 forces either path (tests, benchmarks). Returns the chunk length
-// (T: one pass).
-int chunk_length(const Hgrn1ScanDims& d) {
-    const int64_t n64 = (d.T + kChunk - 1) / kChunk;
-    bool chunked = n64 >= 2;
-    if (const char* e = std::getenv("HGRN_HGRN1_CHUNKED")) chunked = n64 >= 2 && std::atoi(e) != 0;
-    if (!chunked) return int(d.T);
-    return int(kChunk * ((n64 + kMaxChunks - 1) / kMaxChunks));
-}
-
 // Two channels a thread (8-byte / 4-byte vector loads) when D is even and every tensor pointer allows it.
 bool channel_pairs(const Hgrn1ScanDims& d, std::initializer_list<P> ts) {
     if (d.D % 2 != 0) return false;
@@ -265,11 +251,25 @@ bool channel_pairs(const Hgrn1ScanDims& d, std::initializer_list<P> ts) {
 
 }  // namespace
 
+// Chunks whenever there are two or more: measured on the H100 (bf16 x / o, fp32 g; fwd / bwd ms, one thread per
+// channel -> chunks with channel pairs): 8 x 2048 x 1024 0.364 / 1.891 -> 0.122 / 0.240; 8 x 2048 x 2048 0.370 /
+// 1.919 -> 0.204 / 0.382; 32 x 2048 x 2048 0.810 / 2.149 -> 0.669 / 1.348; 1 x 16384 x 2048 2.677 / 14.86 ->
+// 0.271 / 0.463 with 64-token chunks, 0.209 / 0.456 with 256 (64 chunks). (Wider inputs than 65 K channels were
+// not measured.) HGRN_HGRN1_CHUNKED=0 / 1 forces either path (tests, benchmarks). Returns the chunk length
+// (T: one pass).
+int hgrn1_scan_chunk_length_cuda(const Hgrn1ScanDims& d) {
+    const int64_t n64 = (d.T + kChunk - 1) / kChunk;
+    bool chunked = n64 >= 2;
+    if (const char* e = std::getenv("HGRN_HGRN1_CHUNKED")) chunked = n64 >= 2 && std::atoi(e) != 0;
+    if (!chunked) return int(d.T);
+    return int(kChunk * ((n64 + kMaxChunks - 1) / kMaxChunks));
+}
+
 void hgrn1_scan_forward_cuda(const Tensor& x, const Tensor& g, const Tensor& h0, const Tensor& o, const Tensor& ht,
                              const Hgrn1ScanDims& d) {
     check_dims(d);
     const P px = arg(x, "x"), pg = arg(g, "g"), ph0 = arg(h0, "h0"), po = arg(o, "o"), pht = arg(ht, "ht");
-    const int L = chunk_length(d), nch = int((d.T + L - 1) / L);
+    const int L = hgrn1_scan_chunk_length_cuda(d), nch = int((d.T + L - 1) / L);
     if (nch == 1) {
         hgrn1_fwd_kernel<<<blocks_for(d.B * d.D), 128>>>(px, pg, ph0, po, pht, int(d.B), int(d.T), int(d.D));
         HGRN_LAUNCH_CHECK();
@@ -298,7 +298,7 @@ void hgrn1_scan_backward_cuda(const Tensor& g, const Tensor& h0, const Tensor& o
     check_dims(d);
     const P pg = arg(g, "g"), ph0 = arg(h0, "h0"), po = arg(o, "o"), pdo = arg(dout, "dout"), pdht = arg(dht, "dht");
     const P pdx = arg(dx, "dx"), pdg = arg(dg, "dg"), pdh0 = arg(dh0, "dh0");
-    const int L = chunk_length(d), nch = int((d.T + L - 1) / L);
+    const int L = hgrn1_scan_chunk_length_cuda(d), nch = int((d.T + L - 1) / L);
     if (nch == 1) {
         hgrn1_bwd_kernel<<<blocks_for(d.B * d.D), 128>>>(pg, ph0, po, pdo, pdht, pdx, pdg, pdh0, int(d.B), int(d.T),
                                                           int(d.D));
