@@ -40,6 +40,12 @@ using mma::warp_mma;
 // dq/dk strips would be narrower than one 8-column MMA tile).
 template <int K>
 constexpr int warps_of = K >= 128 ? 16 : 8;
+// V columns per tile: 64 at K >= 128; 32 at K = 64, where the smaller tiles bring the block to <= 113 KB of
+// shared memory and two blocks share an SM (16 warps, as at K = 128).
+template <int K>
+constexpr int tile_v_of = K >= 128 ? 64 : 32;
+template <int K>
+constexpr int blocks_per_sm_of = K >= 128 ? 1 : 2;
 
 struct BwdArgs {
     const __nv_bfloat16 *q, *k, *v, *dout;  // k null: fused
@@ -53,48 +59,61 @@ struct BwdArgs {
 
 template <int K>
 struct BSmem {
+    static constexpr int TV = tile_v_of<K>;
     static constexpr int LQ = K + 4, LT = kC + 4;
+    static constexpr int L16 = TV + 8;  // row stride of the bf16 v / dout tiles (16-byte rows for ldmatrix)
+    static constexpr int LS = TV + 8;   // row stride of the H_n / D_n tiles (= 8 mod 32 words: the strips' float2
+                                        // reads and the k~ D fragment reads are free of bank conflicts)
     float G[kC * LQ];    // cumsum of g (log2 units)
-    float Q[kC * LQ];    // q^ = q 2^{G - r_b} (raw q in wide chunks)
-    float Kh[kC * LQ];   // k^ = k 2^{r_b - G} (raw k in wide chunks)
-    static constexpr int L16 = kC + 8;  // row stride of the bf16 v / dout tiles (16-byte rows for ldmatrix)
+    float Q[kC * LQ];    // q^ = q 2^{G - r_b} (raw q in wide chunks); dk^strict (factored) after the V loop
+    float Kh[kC * LQ];   // k^ = k 2^{r_b - G} (raw k in wide chunks); dq^strict (factored), then W, after it
     float A[kC * LT];    // cumsum part totals; s-scaled scores, then dA (strictly lower; the diagonal in dAd); dg part sums
-    float VD[kC * (LQ > L16 ? LQ : L16)];  // the bf16 v and dout tiles (Vt16, dOt16: kC x L16 each); W (kC x LQ) in the epilogue
-    float Ht[K * LT];    // H_n tile; X (kC x LQ) in the epilogue
-    float Dt[K * LT];    // D_n tile; Y (kC x LQ) in the epilogue
+    // U, in the V loop: the bf16 v and dout tiles (kC x L16 each) and the fp32 H_n and D_n tiles (K x LS each);
+    // after it: X and Y (kC x LQ each).
+    static constexpr int kLoopU = kC * L16 + 2 * K * LS, kEpiU = 2 * kC * LQ;
+    float U[kLoopU > kEpiU ? kLoopU : kEpiU];
     float ck[4][K];      // 2^{Gamma - r_b}
     float cib[6][K];     // 2^{r_i - r_b}, b < i
     float R[K];          // rowsum(H_n . D_n)
     float dAd[kC];       // dA[t][t]
-    static_assert(kC * LQ <= K * LT, "epilogue buffers must fit");
-    __device__ __nv_bfloat16* Vt16() { return reinterpret_cast<__nv_bfloat16*>(VD); }
+    __device__ __nv_bfloat16* Vt16() { return reinterpret_cast<__nv_bfloat16*>(U); }
     __device__ __nv_bfloat16* dOt16() { return Vt16() + kC * L16; }
+    __device__ float* Ht() { return U + kC * L16; }  // after the two bf16 tiles (kC x L16 halves each)
+    __device__ float* Dt() { return Ht() + K * LS; }
+    __device__ float* X() { return U; }
+    __device__ float* Y() { return U + kC * LQ; }
     static_assert(2 * 32 * warps_of<K> <= kC * LT, "cumsum / dg part sums in A");
+    static_assert((kC * L16 * 4) % 16 == 0 && (LS * 4) % 16 == 0, "16-byte rows for cp.async");
 };
+static_assert(2 * (sizeof(BSmem<64>) + 1024) <= 228 * 1024, "K = 64: two blocks per SM");
 
-// The K x 64 tiles (columns c0..) of H_n and D_n into Ht, Dt (asynchronous; cp_async_wait_all before use).
+// The K x TV tiles (columns c0..) of H_n and D_n into Ht, Dt (asynchronous; cp_async_wait_all before use).
 template <int K>
 __device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const float* hp, const float* dp, int V) {
-    constexpr int LT = kC + 4;
+    constexpr int LS = BSmem<K>::LS, TV = tile_v_of<K>, Q4 = TV / 4;
 #pragma unroll
-    for (int i = 0; i < K * 16 / (32 * warps_of<K>); ++i) {
-        const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / 16, c = 4 * (idx % 16);
-        cp_async16(Ht + j * LT + c, hp + int64_t(j) * V + c);
-        cp_async16(Dt + j * LT + c, dp + int64_t(j) * V + c);
+    for (int i = 0; i < K * Q4 / (32 * warps_of<K>); ++i) {
+        const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / Q4, c = 4 * (idx % Q4);
+        cp_async16(Ht + j * LS + c, hp + int64_t(j) * V + c);
+        cp_async16(Dt + j * LS + c, dp + int64_t(j) * V + c);
     }
 }
 
 template <int K, int KS>
-__global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdArgs a) {
+__global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd_chunk_kernel(BwdArgs a) {
     using S = BSmem<K>;
-    // NCH column groups of warps: a V tile's 64 columns in CV-column strips (NV8 MMA tiles), the strict
-    // terms' K columns in KH-column strips (NT tiles); dq^inter / dk^inter: KW columns a warp (NS2 tiles).
-    constexpr int NW = warps_of<K>, kThreads = 32 * NW, NCH = NW / 4, CV = 64 / NCH, NV8 = CV / 8;
-    constexpr int LQ = S::LQ, LT = S::LT, L16 = S::L16, KH = K / NCH, NT = KH / 8;
+    // NCH column groups of warps: dA's kC columns in CA-column strips (NA8 MMA tiles), a V tile's TV columns
+    // in CV-column strips (NV8 tiles), the strict terms' K columns in KH-column strips (NT tiles);
+    // dq^inter / dk^inter: KW columns a warp (NS2 tiles).
+    constexpr int NW = warps_of<K>, kThreads = 32 * NW, NCH = NW / 4, TV = S::TV;
+    constexpr int CA = kC / NCH, NA8 = CA / 8, CV = TV / NCH, NV8 = CV / 8;
+    constexpr int LQ = S::LQ, LT = S::LT, L16 = S::L16, LS = S::LS, KH = K / NCH, NT = KH / 8;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
     __nv_bfloat16* const Vt16 = s.Vt16();
     __nv_bfloat16* const dOt16 = s.dOt16();
+    float* const Ht = s.Ht();
+    float* const Dt = s.Dt();
     constexpr int nh = KS / K;
     const int kh = blockIdx.z % nh;  // K half (K = 256: blockIdx.z = 2 b + half)
     const int n = blockIdx.x, h = blockIdx.y, b = blockIdx.z / nh, t0 = n * kC;
@@ -112,15 +131,16 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
     const uint4 z4 = make_uint4(0, 0, 0, 0);
     const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
     // The first V tile of H_n and D_n streams in while the chunk's scores are formed (Ht, Dt are free).
-    issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V, a.dbuf + hbase * KS * a.V, a.V);
-    // The v and dout tiles (64 x 64 bf16) travel through registers: each is loaded one step ahead (the first
+    issue_state_tiles<K>(Ht, Dt, a.hbuf + hbase * KS * a.V, a.dbuf + hbase * KS * a.V, a.V);
+    // The v and dout tiles (kC x TV bf16) travel through registers: each is loaded one step ahead (the first
     // now, the next during the current tile's dv), so their latency hides behind the work in between.
-    constexpr int NVL = 64 * 64 / 8 / kThreads;
+    constexpr int NVL = kC * TV / 8 / kThreads;
+    static_assert(NVL * 8 * kThreads == kC * TV, "v / dout tile loads");
     uint4 rv[NVL], rd[NVL];
     const auto load_vd = [&](int c0) {
 #pragma unroll
         for (int i = 0; i < NVL; ++i) {
-            const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8), tt = t0 + t;
+            const int idx = tid + i * kThreads, t = idx / (TV / 8), c = 8 * (idx % (TV / 8)), tt = t0 + t;
             rv[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.v + row(tt) * a.V + c0 + c)) : z4;
             rd[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(a.dout + row(tt) * a.V + c0 + c)) : z4;
         }
@@ -152,12 +172,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
 #pragma unroll
         for (int i = 0; i < NG; ++i) {
             const int idx = tid + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4));
-            const float gv[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                s.G[t * LQ + j + e] = gv[e] * kLog2e;
-                if (fused) s.Kh[t * LQ + j + e] = one_minus_exp(gv[e]);
-            }
+            const float4 gv = rg[i];  // 16-byte stores (rows of LQ floats are 16-byte aligned)
+            *reinterpret_cast<float4*>(s.G + t * LQ + j) = make_float4(gv.x * kLog2e, gv.y * kLog2e, gv.z * kLog2e, gv.w * kLog2e);
+            if (fused)
+                *reinterpret_cast<float4*>(s.Kh + t * LQ + j) =
+                    make_float4(one_minus_exp(gv.x), one_minus_exp(gv.y), one_minus_exp(gv.z), one_minus_exp(gv.w));
         }
     }
     __syncthreads();
@@ -239,47 +258,38 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
             if (u / 16 > t / 16) s.A[t * LT + u] = 0.f;
         }
     }
-    for (int j = tid; j < K; j += kThreads) s.R[j] = 0.f;
     __syncthreads();
 
     // V tiles: dA, dq^inter, dk^inter, rowsum(H . D), dv.
     // dq^inter / dk^inter: warp w owns columns w * KW .. (all 64 rows), so each state element is split once.
     constexpr int KW = K / NW, NS2 = KW / 8;
-    float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[NV8][4] = {};
-    for (int c0 = 0; c0 < a.V; c0 += 64) {
+    float dqI[4][NS2][4] = {}, dkI[4][NS2][4] = {}, dA[NA8][4] = {}, rsum[NS2] = {};
+    for (int c0 = 0; c0 < a.V; c0 += TV) {
         {
-            if (c0 > 0) issue_state_tiles<K>(s.Ht, s.Dt, a.hbuf + hbase * KS * a.V + c0, a.dbuf + hbase * KS * a.V + c0, a.V);
+            if (c0 > 0) issue_state_tiles<K>(Ht, Dt, a.hbuf + hbase * KS * a.V + c0, a.dbuf + hbase * KS * a.V + c0, a.V);
 #pragma unroll
             for (int i = 0; i < NVL; ++i) {
-                const int idx = tid + i * kThreads, t = idx / 8, c = 8 * (idx % 8);
+                const int idx = tid + i * kThreads, t = idx / (TV / 8), c = 8 * (idx % (TV / 8));
                 *reinterpret_cast<uint4*>(Vt16 + t * L16 + c) = rv[i];
                 *reinterpret_cast<uint4*>(dOt16 + t * L16 + c) = rd[i];
             }
             cp_async_wait_all();
         }
         __syncthreads();
-        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns CV ch (none above the diagonal blocks); dout
+        // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns CA ch (none above the diagonal blocks); dout
         // and v are bf16: one exact bf16 product.
-        if (CV * ch <= 16 * rb + 15) mma::warp_mma_bf16_abt<NV8>(dA, 0, 64, dOt16, L16, 16 * rb, Vt16, L16, CV * ch);
+        if (CA * ch <= 16 * rb + 15) mma::warp_mma_bf16_abt<NA8>(dA, 0, TV, dOt16, L16, 16 * rb, Vt16, L16, CA * ch);
         // dq^inter (without s 2^G) = dO H^T and dk^inter (without 2^{Gamma-G}) = v D^T: bf16 A, the fp32 states
-        // split into bf16 hi + lo + lo2.
-        mma::warp_mma_strip_bf16<4, NS2>(dqI, 0, 64, dOt16, L16, s.Ht, LT, w * KW);
-        mma::warp_mma_strip_bf16<4, NS2>(dkI, 0, 64, Vt16, L16, s.Dt, LT, w * KW);
-        {
-            constexpr int P = kThreads / K, CW = 64 / P;
-            const int j = tid % K, p = tid / K;
-            float acc = 0;
-            for (int c = p * CW; c < (p + 1) * CW; ++c) acc += s.Ht[j * LT + c] * s.Dt[j * LT + c];
-            atomicAdd(&s.R[j], acc);
-        }
-        if (c0 + 64 < a.V) load_vd(c0 + 64);  // stored at the top of the next step
+        // split into bf16 hi + lo + lo2; with them this lane's part of rowsum(H_n . D_n) over the warp's rows.
+        mma::warp_mma_strip2_bf16<4, NS2>(dqI, dkI, rsum, 0, TV, dOt16, Vt16, L16, Ht, Dt, LS, w * KW);
+        if (c0 + TV < a.V) load_vd(c0 + TV);  // stored at the top of the next step
         // dv tile: rows u in 16 rb.., columns CV ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
         float dv[NV8][4] = {};
         warp_mma<mma::kTF32xB, NV8>(
-            dv, 16 * rb, 64, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
+            dv, 16 * rb, kC, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
             [&](int k, int c) { return __bfloat162float(dOt16[k * L16 + CV * ch + c]); });
         // (wide is the same for the whole block: tested once, not per fragment element)
-        const auto fd = [&](int k, int c) { return s.Dt[k * LT + CV * ch + c]; };
+        const auto fd = [&](int k, int c) { return Dt[k * LS + CV * ch + c]; };
         if (wide) {
             warp_mma<mma::kTF32, NV8>(
                 dv, 0, K,
@@ -291,7 +301,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
         } else {  // warp_mma<kTF32> written out: fixed offsets from three row pointers (fewer address products)
             const float* ka = s.Kh + (16 * rb + gr) * LQ + tg;  // A(r, k) = k^[16 rb + r][k] 2^{Gamma - r_b}
             const float* ca = s.ck[rb] + tg;
-            const float* db = s.Dt + tg * LT + CV * ch + gr;    // B(k, c) = D[k][CV ch + c]
+            const float* db = Dt + tg * LS + CV * ch + gr;      // B(k, c) = D[k][CV ch + c]
 #pragma unroll 4
             for (int k = 0; k < K; k += 8) {
                 const float c0 = ca[k], c1 = ca[k + 4];
@@ -299,7 +309,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
                 const uint32_t a2 = mma::tf32(ka[k + 4] * c1), a3 = mma::tf32(ka[k + 8 * LQ + 4] * c1);
 #pragma unroll
                 for (int nn = 0; nn < NV8; ++nn)
-                    mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32(db[k * LT + 8 * nn]), mma::tf32(db[(k + 4) * LT + 8 * nn]));
+                    mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32(db[k * LS + 8 * nn]), mma::tf32(db[(k + 4) * LS + 8 * nn]));
             }
         }
 #pragma unroll
@@ -317,7 +327,17 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
             }
         __syncthreads();
     }
-    // dq^inter, dk^inter (unscaled) into the free Ht, Dt as kC x LQ arrays (read back as X, Y below).
+    // rowsum(H_n . D_n): the four lanes of a row (tg) hold disjoint columns.
+#pragma unroll
+    for (int nn = 0; nn < NS2; ++nn) {
+        float r = rsum[nn];
+        r += __shfl_xor_sync(0xffffffffu, r, 1);
+        r += __shfl_xor_sync(0xffffffffu, r, 2);
+        if (tg == 0) s.R[w * KW + 8 * nn + gr] = r;
+    }
+    // dq^inter, dk^inter (unscaled) into X, Y (over the tiles, free now).
+    float* X = s.X();  // dq^inter, then q (dq^inter + dq^strict) - k dk^strict
+    float* Y = s.Y();  // dk^inter, then k dk^inter
 #pragma unroll
     for (int m = 0; m < 4; ++m)
 #pragma unroll
@@ -325,28 +345,27 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
 #pragma unroll
             for (int e = 0; e < 4; e += 2) {
                 const int t = 16 * m + gr + 8 * (e >> 1), j = w * KW + 8 * nn + 2 * tg;
-                *reinterpret_cast<float2*>(s.Ht + t * LQ + j) = make_float2(dqI[m][nn][e], dqI[m][nn][e + 1]);
-                *reinterpret_cast<float2*>(s.Dt + t * LQ + j) = make_float2(dkI[m][nn][e], dkI[m][nn][e + 1]);
+                *reinterpret_cast<float2*>(X + t * LQ + j) = make_float2(dqI[m][nn][e], dqI[m][nn][e + 1]);
+                *reinterpret_cast<float2*>(Y + t * LQ + j) = make_float2(dkI[m][nn][e], dkI[m][nn][e + 1]);
             }
     // dA (s included) into A: strictly lower part; the diagonal apart.
 #pragma unroll
-    for (int nn = 0; nn < NV8; ++nn)
+    for (int nn = 0; nn < NA8; ++nn)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            const int t = 16 * rb + gr + 8 * (e >> 1), u = CV * ch + 8 * nn + 2 * tg + (e & 1);
+            const int t = 16 * rb + gr + 8 * (e >> 1), u = CA * ch + 8 * nn + 2 * tg + (e & 1);
             const float val = dA[nn][e] * a.scale;
             s.A[t * LT + u] = u < t ? val : 0.f;
             if (u == t) s.dAd[t] = val;
         }
     __syncthreads();
 
-    float* X = s.Ht;  // dq^inter, then q (dq^inter + dq^strict) - k dk^strict
-    float* Y = s.Dt;  // dk^inter, then k dk^inter
-    float* W = s.VD;  // -exp(g) dk (fused), else 0 (kC x LQ over the v / dout tiles)
     // dq^strict[t] = sum_{u < t} dA[t][u] k_u 2^{G_t - G_u} (factored: relative to r_b of t's block) into Kh,
-    // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u} (relative to r_b of u's block) into Q (wide: W).
-    float* Zq = s.Kh;
-    float* Zk = wide ? W : s.Q;
+    // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u} (relative to r_b of u's block) into Q (wide chunks:
+    // exact sums, unfactored).
+    float* const Zq = s.Kh;
+    float* const Zk = s.Q;
+    float* const W = s.Kh;  // -exp(g) dk (fused), else 0: each thread's W elements replace its Zq elements
     if (!wide) {
         float aq[NT][4] = {}, ak[NT][4] = {};
         // The block pair's column factors 2^{r_i - r_b} (none on the diagonal block) scale B per column.
@@ -374,28 +393,25 @@ __global__ void __launch_bounds__(32 * warps_of<K>, 1) gla_bwd_chunk_kernel(BwdA
                 *reinterpret_cast<float2*>(Zq + t * LQ + j) = make_float2(aq[nn][e], aq[nn][e + 1]);
                 *reinterpret_cast<float2*>(Zk + t * LQ + j) = make_float2(ak[nn][e], ak[nn][e + 1]);
             }
-    } else {  // exact elementwise sums (raw q, k in Q, Kh): dq^strict via W into Kh, then dk^strict into W
-        for (int idx = tid; idx < kC * K; idx += kThreads) {
-            const int t = idx / K, j = idx % K;
+    } else {  // exact elementwise sums (raw q, k in Q, Kh), held in registers until every read of Q, Kh is done
+        constexpr int NE = kC * K / kThreads;
+        float zq[NE], zk[NE];
+#pragma unroll
+        for (int i = 0; i < NE; ++i) {
+            const int idx = tid + i * kThreads, t = idx / K, j = idx % K;
             const float Gt = s.G[t * LQ + j];
-            float x = 0;
+            float x = 0, y = 0;
             #pragma unroll 1
             for (int u = 0; u < t; ++u) x += s.A[t * LT + u] * s.Kh[u * LQ + j] * exp2f(Gt - s.G[u * LQ + j]);
-            W[t * LQ + j] = x;
-        }
-        __syncthreads();
-        for (int idx = tid; idx < kC * K; idx += kThreads) {
-            const int t = idx / K, j = idx % K;
-            Zq[t * LQ + j] = W[t * LQ + j];
-        }
-        __syncthreads();
-        for (int idx = tid; idx < kC * K; idx += kThreads) {
-            const int u = idx / K, j = idx % K;
-            const float Gu = s.G[u * LQ + j];
-            float y = 0;
             #pragma unroll 1
-            for (int t = u + 1; t < kC; ++t) y += s.A[t * LT + u] * s.Q[t * LQ + j] * exp2f(s.G[t * LQ + j] - Gu);
-            W[u * LQ + j] = y;
+            for (int u = t + 1; u < kC; ++u) y += s.A[u * LT + t] * s.Q[u * LQ + j] * exp2f(s.G[u * LQ + j] - Gt);
+            zq[i] = x, zk[i] = y;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int i = 0; i < NE; ++i) {
+            const int idx = tid + i * kThreads, t = idx / K, j = idx % K;
+            Zq[t * LQ + j] = zq[i], Zk[t * LQ + j] = zk[i];
         }
     }
     __syncthreads();
@@ -483,6 +499,8 @@ bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
     if (!configured) {
         HGRN_CUDA_CHECK(
             cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS>, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                             int(cudaSharedmemCarveoutMaxShared)));
         configured = true;
     }
     gla_bwd_chunk_kernel<K, KS><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), 32 * warps_of<K>, smem, stream>>>(a);

@@ -32,13 +32,12 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory"); }
 
 // Eight bf16 (one 16-byte load) into eight floats.
-__device__ __forceinline__ void unpack8(const uint4& u, float* dst) {
+__device__ __forceinline__ void unpack8(const uint4& u, float* dst) {  // dst 16-byte aligned: two 16-byte stores
     const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&u);
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-        const float2 f = __bfloat1622float2(p[e]);
-        dst[2 * e] = f.x, dst[2 * e + 1] = f.y;
-    }
+    const float2 f0 = __bfloat1622float2(p[0]), f1 = __bfloat1622float2(p[1]);
+    const float2 f2 = __bfloat1622float2(p[2]), f3 = __bfloat1622float2(p[3]);
+    reinterpret_cast<float4*>(dst)[0] = make_float4(f0.x, f0.y, f1.x, f1.y);
+    reinterpret_cast<float4*>(dst)[1] = make_float4(f2.x, f2.y, f3.x, f3.y);
 }
 
 // 2^x in one MUFU instruction (max relative error ~2^-22; results below 2^-126 flush to zero, which only

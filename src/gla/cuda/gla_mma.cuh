@@ -141,34 +141,48 @@ __device__ __forceinline__ void warp_mma_bf16_abt(float (&acc)[NT][4], int k0, i
     }
 }
 
-// One warp, a full-height strip: acc[m][n] (rows 16 m.., columns 8 n..) += sum over k in [k0, k1) of
-// A[16 m + r][k] Bt[n0 + 8 n + c][k]: A bf16 (exact), Bt fp32 split into bf16 hi + lo + lo2 (the fp32 value
-// exactly), both row-major in shared memory; each Bt element is read and split once per warp, so a block whose
-// warps own disjoint column strips splits every element once. Three m16n8k16 products per 16 k, where split
-// TF32 (22 bits) takes four m16n8k8 products.
+// One warp, two full-height strips over the same rows of two fp32 matrices: for X in {q, k},
+// accX[m][n] (rows 16 m.., columns 8 n..) += sum over k in [k0, k1) of AX[16 m + r][k] BX[n0 + 8 n + c][k], with
+// AX bf16 (exact) and BX fp32 split into bf16 hi + lo + lo2 (the fp32 value exactly), all row-major in shared
+// memory; and rs[n] += sum over this lane's k of Bq[n0 + 8 n + gr][k] Bk[n0 + 8 n + gr][k] (fp32: the lanes
+// tg = 0..3 of a row hold disjoint k, summed by the caller). Each B element is read and split once per warp, so
+// a block whose warps own disjoint row strips splits every element once. Three m16n8k16 products per 16 k,
+// where split TF32 (22 bits) takes four m16n8k8 products.
 template <int M, int NT>
-__device__ __forceinline__ void warp_mma_strip_bf16(float (&acc)[M][NT][4], int k0, int k1, const __nv_bfloat16* A,
-                                                    int lda, const float* Bt, int ldb, int n0) {
+__device__ __forceinline__ void warp_mma_strip2_bf16(float (&accq)[M][NT][4], float (&acck)[M][NT][4], float (&rs)[NT],
+                                                     int k0, int k1, const __nv_bfloat16* Aq, const __nv_bfloat16* Ak,
+                                                     int lda, const float* Bq, const float* Bk, int ldb, int n0) {
     const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
 #pragma unroll 1
     for (int k = k0; k < k1; k += 16) {
-        uint32_t b[NT][3][2];
+        uint32_t bq[NT][3][2], bk[NT][3][2];
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
-            const float* p = Bt + (n0 + 8 * n + gr) * ldb + k + 2 * tg;
-            const float2 y0 = *reinterpret_cast<const float2*>(p), y1 = *reinterpret_cast<const float2*>(p + 8);
-            split_bf16(y0.x, y0.y, b[n][0][0], b[n][1][0], b[n][2][0]);
-            split_bf16(y1.x, y1.y, b[n][0][1], b[n][1][1], b[n][2][1]);
+            const int o = (n0 + 8 * n + gr) * ldb + k + 2 * tg;
+            const float2 q0 = *reinterpret_cast<const float2*>(Bq + o), q1 = *reinterpret_cast<const float2*>(Bq + o + 8);
+            const float2 k0v = *reinterpret_cast<const float2*>(Bk + o), k1v = *reinterpret_cast<const float2*>(Bk + o + 8);
+            rs[n] = fmaf(q0.x, k0v.x, fmaf(q0.y, k0v.y, fmaf(q1.x, k1v.x, fmaf(q1.y, k1v.y, rs[n]))));
+            split_bf16(q0.x, q0.y, bq[n][0][0], bq[n][1][0], bq[n][2][0]);
+            split_bf16(q1.x, q1.y, bq[n][0][1], bq[n][1][1], bq[n][2][1]);
+            split_bf16(k0v.x, k0v.y, bk[n][0][0], bk[n][1][0], bk[n][2][0]);
+            split_bf16(k1v.x, k1v.y, bk[n][0][1], bk[n][1][1], bk[n][2][1]);
         }
 #pragma unroll
         for (int m = 0; m < M; ++m) {
             uint32_t a[4];
-            load_a_bf16(a, A, lda, 16 * m, k);
+            load_a_bf16(a, Aq, lda, 16 * m, k);
 #pragma unroll
             for (int n = 0; n < NT; ++n) {
-                mma_bf16(acc[m][n], a, b[n][2][0], b[n][2][1]);  // small terms first
-                mma_bf16(acc[m][n], a, b[n][1][0], b[n][1][1]);
-                mma_bf16(acc[m][n], a, b[n][0][0], b[n][0][1]);
+                mma_bf16(accq[m][n], a, bq[n][2][0], bq[n][2][1]);  // small terms first
+                mma_bf16(accq[m][n], a, bq[n][1][0], bq[n][1][1]);
+                mma_bf16(accq[m][n], a, bq[n][0][0], bq[n][0][1]);
+            }
+            load_a_bf16(a, Ak, lda, 16 * m, k);
+#pragma unroll
+            for (int n = 0; n < NT; ++n) {
+                mma_bf16(acck[m][n], a, bk[n][2][0], bk[n][2][1]);
+                mma_bf16(acck[m][n], a, bk[n][1][0], bk[n][1][1]);
+                mma_bf16(acck[m][n], a, bk[n][0][0], bk[n][0][1]);
             }
         }
     }
