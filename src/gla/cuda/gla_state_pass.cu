@@ -5,8 +5,8 @@
 //     D_{n-1} = Diag(2^Gamma_n) D_n + sum_{t in n} (s q_t 2^{G_t}) dO_t^T                  (D_{N-1} = dht)
 // One block of 4 or 8 warps per (32-row x 64- or 128-column state tile, sequence x head, direction) keeps its tile
 // in fp32 registers and walks the chunks (the next chunk's loads in flight); every state is stored before its
-// chunk's update. The decayed keys / queries are split into two TF32 halves (v, dout are bf16, exact in TF32),
-// so the states keep fp32 accuracy. Segments (few blocks, long T): each segment of chunks starts from zero, then
+// chunk's update. The decayed keys / queries are split into bf16 hi + lo + lo2 (their fp32 values exactly) and
+// meet v / dout (bf16, exact) in three bf16 m16n8k16 products, so the states keep fp32 accuracy. Segments (few blocks, long T): each segment of chunks starts from zero, then
 // gla_state_seg_starts_kernel forms the true segment starts X_{s+1} = E_s + Diag(2^Lambda_s) X_s and
 // gla_state_seg_fix_kernel adds Diag(2^{partial Gamma sum}) X_s to every state of segment s.
 #include <algorithm>
@@ -24,16 +24,20 @@ namespace {
 // Tiles of kSR state rows x SC columns, SC = 128 where V allows (g and the keys / queries are then read once
 // per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
 constexpr int kSR = 32, kSLX = 40;
+// The decayed keys / queries as bf16 hi + lo + lo2 planes, transposed (kSR rows j x kC columns t; 144-byte rows:
+// 16-byte aligned for ldmatrix and on distinct bank groups for its 8 rows).
+constexpr int kSLA = kC + 8;
 
 // (Capping registers at 80 for three blocks per SM was measured slower: 713 -> 736 us at 8 x 2048, spills.)
 template <int SC>
-__global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
+__global__ void __launch_bounds__(2 * SC, 256 / SC) gla_bwd_states_kernel(StateArgs a) {
     constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
-    // Dynamic shared memory (37 KB at SC = 128):
+    // Dynamic shared memory (50.5 KB at SC = 128):
     extern __shared__ __align__(16) float state_smem[];
-    float* X = state_smem;         // kC x kSLX: k (H) or q (D), then the decayed x~
-    float* Gs = X + kC * kSLX;     // kC x kSLX: cumsum of g (log2 units), then the TF32 low part of x~
+    float* X = state_smem;         // kC x kSLX: k (H) or q (D)
+    float* Gs = X + kC * kSLX;     // kC x kSLX: g (log2 units)
     __nv_bfloat16* Y = reinterpret_cast<__nv_bfloat16*>(Gs + kC * kSLX);  // kC x kSLY: v (H) or dout (D), bf16
+    __nv_bfloat16* XT = Y + kC * kSLY;  // 3 planes of kSR x kSLA: x~^T as bf16 hi, lo, lo2
     __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
     const bool dmode = dir + a.dir0 == 1;
@@ -91,12 +95,11 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
 #pragma unroll
         for (int i = 0; i < NG; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8);
-            const float gv[4] = {rg[i].x, rg[i].y, rg[i].z, rg[i].w};
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                Gs[t * kSLX + j + e] = gv[e] * kLog2e;
-                if (!xp) X[t * kSLX + j + e] = one_minus_exp(gv[e]);
-            }
+            const float4 gv = rg[i];  // 16-byte stores
+            *reinterpret_cast<float4*>(Gs + t * kSLX + j) = make_float4(gv.x * kLog2e, gv.y * kLog2e, gv.z * kLog2e, gv.w * kLog2e);
+            if (!xp)
+                *reinterpret_cast<float4*>(X + t * kSLX + j) =
+                    make_float4(one_minus_exp(gv.x), one_minus_exp(gv.y), one_minus_exp(gv.z), one_minus_exp(gv.w));
         }
 #pragma unroll
         for (int i = 0; i < NY; ++i) {
@@ -122,16 +125,20 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
                 if (pp < p) off += c;
                 gam += c;
             }
-            // x~ split once into TF32 hi (in X) + lo (in Gs, free after the barrier above) for every warp's
-            // A fragments.
+            // x~ split once into bf16 hi + lo + lo2 (the fp32 value exactly), stored transposed (row j) as the
+            // A operand of every warp's products; two rows t a 32-bit word.
 #pragma unroll
-            for (int i = 0; i < R; ++i) {
-                const float G = x[i] + off;
-                const int o = (R * p + i) * kSLX + j;
-                const float xs = X[o] * (dmode ? a.scale * exp2f(G) : exp2f(gam - G));
-                const uint32_t hi = mma::tf32(xs);
-                X[o] = __uint_as_float(hi);
-                Gs[o] = __uint_as_float(mma::tf32(xs - __uint_as_float(hi)));
+            for (int i = 0; i < R; i += 2) {
+                const float G0 = x[i] + off, G1 = x[i + 1] + off;
+                const int t = R * p + i, o = t * kSLX + j;
+                const float x0 = X[o] * (dmode ? a.scale * exp2f(G0) : exp2f(gam - G0));
+                const float x1 = X[o + kSLX] * (dmode ? a.scale * exp2f(G1) : exp2f(gam - G1));
+                uint32_t hi, lo, lo2;
+                mma::split_bf16(x0, x1, hi, lo, lo2);
+                const int ot = (j * kSLA + t) / 2;
+                reinterpret_cast<uint32_t*>(XT)[ot] = hi;
+                reinterpret_cast<uint32_t*>(XT + kSR * kSLA)[ot] = lo;
+                reinterpret_cast<uint32_t*>(XT + 2 * kSR * kSLA)[ot] = lo2;
             }
             if (p == 0) dec[j] = exp2f(gam);
         }
@@ -147,21 +154,24 @@ __global__ void __launch_bounds__(2 * SC) gla_bwd_states_kernel(StateArgs a) {
         const float d0 = dec[wr + gr], d1 = dec[wr + gr + 8];
 #pragma unroll
         for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
-        // S += x~^T y: A(j, t) = x~[t][j] as TF32 lo + hi (pre-split), B(t, c) = y[t][c] (bf16, exact).
-#pragma unroll 2
-        for (int k = 0; k < kC; k += 8) {
-            const int o0 = (k + tg) * kSLX + wr + gr, o1 = o0 + 4 * kSLX;
-            const uint32_t ah[4] = {__float_as_uint(X[o0]), __float_as_uint(X[o0 + 8]), __float_as_uint(X[o1]),
-                                    __float_as_uint(X[o1 + 8])};
-            const uint32_t al[4] = {__float_as_uint(Gs[o0]), __float_as_uint(Gs[o0 + 8]), __float_as_uint(Gs[o1]),
-                                    __float_as_uint(Gs[o1 + 8])};
+        // S += x~^T y: A(j, t) = x~[t][j] as bf16 hi + lo + lo2 (pre-split, ldmatrix), B(t, c) = y[t][c] (bf16,
+        // exact; ldmatrix.trans gives two 8-column tiles' fragments per x4). Three m16n8k16 products per 16 t.
+#pragma unroll 1  // (unrolled: 156 registers at SC = 64, spills under the cap)
+        for (int k = 0; k < kC; k += 16) {
+            uint32_t ah[4], al[4], al2[4], bf[2][4];
+            mma::load_a_bf16(ah, XT, kSLA, wr, k);
+            mma::load_a_bf16(al, XT + kSR * kSLA, kSLA, wr, k);
+            mma::load_a_bf16(al2, XT + 2 * kSR * kSLA, kSLA, wr, k);
+#pragma unroll
+            for (int pr = 0; pr < 2; ++pr)
+                mma::ldsm_x4_trans(bf[pr], static_cast<uint32_t>(__cvta_generic_to_shared(
+                                               Y + (k + (lane & 7) + 8 * ((lane >> 3) & 1)) * kSLY + wc + 8 * (2 * pr + (lane >> 4)))));
 #pragma unroll
             for (int nn = 0; nn < 4; ++nn) {
-                const int c = wc + 8 * nn + gr;
-                const uint32_t b0 = __float_as_uint(__bfloat162float(Y[(k + tg) * kSLY + c]));
-                const uint32_t b1 = __float_as_uint(__bfloat162float(Y[(k + tg + 4) * kSLY + c]));
-                mma::mma(S[nn], al, b0, b1);  // small terms first
-                mma::mma(S[nn], ah, b0, b1);
+                const uint32_t b0 = bf[nn >> 1][2 * (nn & 1)], b1 = bf[nn >> 1][2 * (nn & 1) + 1];
+                mma::mma_bf16(S[nn], al2, b0, b1);  // small terms first
+                mma::mma_bf16(S[nn], al, b0, b1);
+                mma::mma_bf16(S[nn], ah, b0, b1);
             }
         }
         __syncthreads();
@@ -246,7 +256,7 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
 
 template <int SC>
 void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
-    const size_t smem = sizeof(float) * kC * 2 * kSLX + sizeof(__nv_bfloat16) * kC * (SC + 8);
+    const size_t smem = sizeof(float) * kC * 2 * kSLX + sizeof(__nv_bfloat16) * (kC * (SC + 8) + 3 * kSR * kSLA);
     static bool configured = false;  // one attribute call per instance (same value every time)
     if (!configured) {
         HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
