@@ -28,16 +28,19 @@ constexpr int kSR = 32, kSLX = 40;
 // 16-byte aligned for ldmatrix and on distinct bank groups for its 8 rows).
 constexpr int kSLA = kC + 8;
 
-// (Capping registers at 80 for three blocks per SM was measured slower: 713 -> 736 us at 8 x 2048, spills.)
+// (Capping registers at 80 for three blocks per SM was measured slower: 713 -> 736 us at 8 x 2048, spills; again
+// with y through cp.async: 509 -> 557 us.)
 template <int SC>
-__global__ void __launch_bounds__(2 * SC, 256 / SC) gla_bwd_states_kernel(StateArgs a) {
+__global__ void __launch_bounds__(2 * SC, SC == 128 ? 2 : 4) gla_bwd_states_kernel(StateArgs a) {
     constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
-    // Dynamic shared memory (50.5 KB at SC = 128):
+    // Dynamic shared memory (67.5 KB at SC = 128):
     extern __shared__ __align__(16) float state_smem[];
     float* X = state_smem;         // kC x kSLX: k (H) or q (D)
     float* Gs = X + kC * kSLX;     // kC x kSLX: g (log2 units)
-    __nv_bfloat16* Y = reinterpret_cast<__nv_bfloat16*>(Gs + kC * kSLX);  // kC x kSLY: v (H) or dout (D), bf16
-    __nv_bfloat16* XT = Y + kC * kSLY;  // 3 planes of kSR x kSLA: x~^T as bf16 hi, lo, lo2
+    // Two kC x kSLY buffers of v (H) or dout (D), bf16: the next chunk's copies (cp.async) land in one while
+    // this chunk's products read the other.
+    __nv_bfloat16* const Y2 = reinterpret_cast<__nv_bfloat16*>(Gs + kC * kSLX);
+    __nv_bfloat16* const XT = Y2 + 2 * kC * kSLY;  // 3 planes of kSR x kSLA: x~^T as bf16 hi, lo, lo2
     __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
     const bool dmode = dir + a.dir0 == 1;
@@ -62,10 +65,10 @@ __global__ void __launch_bounds__(2 * SC, 256 / SC) gla_bwd_states_kernel(StateA
         }
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
     constexpr int NX = kC * kSR / 8 / kSThreads, NG = kC * kSR / 4 / kSThreads, NY = kC * kSC / 8 / kSThreads;
-    uint4 rx[NX], ry[NY];
+    uint4 rx[NX];
     float4 rg[NG];
     const uint4 z4 = make_uint4(0, 0, 0, 0);
-    auto issue = [&](int n) {
+    auto issue = [&](int n, __nv_bfloat16* Yb) {
         const int t0 = n * kC;
 #pragma unroll
         for (int i = 0; i < NX; ++i) {
@@ -81,12 +84,15 @@ __global__ void __launch_bounds__(2 * SC, 256 / SC) gla_bwd_states_kernel(StateA
 #pragma unroll
         for (int i = 0; i < NY; ++i) {
             const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8)), tt = t0 + t;
-            ry[i] = tt < a.T ? __ldg(reinterpret_cast<const uint4*>(yp + row(tt) * a.V + c0 + c)) : z4;
+            if (tt < a.T) cp_async16(Yb + t * kSLY + c, yp + row(tt) * a.V + c0 + c);
+            else *reinterpret_cast<uint4*>(Yb + t * kSLY + c) = z4;
         }
+        cp_async_commit();
     };
-    issue(dmode ? a.N - 1 - it0 : it0);
+    issue(dmode ? a.N - 1 - it0 : it0, Y2);
     for (int it = it0; it < it1; ++it) {
         const int n = dmode ? a.N - 1 - it : it;
+        const __nv_bfloat16* const Y = Y2 + ((it - it0) & 1) * kC * kSLY;
 #pragma unroll
         for (int i = 0; i < NX; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4);
@@ -101,12 +107,14 @@ __global__ void __launch_bounds__(2 * SC, 256 / SC) gla_bwd_states_kernel(StateA
                 *reinterpret_cast<float4*>(X + t * kSLX + j) =
                     make_float4(one_minus_exp(gv.x), one_minus_exp(gv.y), one_minus_exp(gv.z), one_minus_exp(gv.w));
         }
-#pragma unroll
-        for (int i = 0; i < NY; ++i) {
-            const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8));
-            *reinterpret_cast<uint4*>(Y + t * kSLY + c) = ry[i];
+        // The next chunk's loads overlap this chunk's work (its y into the other buffer, last read by the
+        // previous step's products: the barrier at the end of that step orders it); this chunk's y has landed.
+        if (it + 1 < it1) {
+            issue(dmode ? n - 1 : n + 1, Y2 + ((it + 1 - it0) & 1) * kC * kSLY);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
         }
-        if (it + 1 < it1) issue(dmode ? n - 1 : n + 1);  // next chunk's loads overlap this chunk's work
         __syncthreads();
         {  // inclusive cumsum G over the 64 rows (32 columns x P parts of R rows, kept in registers), then
            // x~ = s q 2^G (D) or k 2^{Gamma - G} (H) in place; Gamma = G_63 = the sum of the part totals
@@ -256,7 +264,7 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
 
 template <int SC>
 void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
-    const size_t smem = sizeof(float) * kC * 2 * kSLX + sizeof(__nv_bfloat16) * (kC * (SC + 8) + 3 * kSR * kSLA);
+    const size_t smem = sizeof(float) * kC * 2 * kSLX + sizeof(__nv_bfloat16) * (2 * kC * (SC + 8) + 3 * kSR * kSLA);
     static bool configured = false;  // one attribute call per instance (same value every time)
     if (!configured) {
         HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
