@@ -419,10 +419,20 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     //   dq = s 2^G dq^inter + dq^strict + dA_tt k,   dk = 2^{Gamma-G} dk^inter + dk^strict + dA_tt q,
     //   X = q (s 2^G dq^inter + dq^strict) - k dk^strict,   Y = k 2^{Gamma-G} dk^inter,   W = -exp(g) dk.
     // Thread: columns j0, j0 + 1 of rows t = tid / (K / 2) + TS i; the global offset advances by a constant.
+    // q, g (and k) of the next row are loaded one step ahead (their latency hides behind this row's work).
     constexpr int TS = kThreads / (K / 2);
     const int j0 = 2 * (tid % (K / 2));
     const int64_t step = int64_t(TS) * a.H * KS;
     int64_t off = row(t0 + tid / (K / 2)) * KS + j0;
+    __nv_bfloat162 qn{}, kn{};
+    float2 gn{};
+    const auto load_row = [&](int t, int64_t o) {
+        if (t0 + t >= a.T) return;
+        qn = *reinterpret_cast<const __nv_bfloat162*>(a.q + o);
+        gn = *reinterpret_cast<const float2*>(a.g + o);
+        if (!fused) kn = *reinterpret_cast<const __nv_bfloat162*>(a.k + o);
+    };
+    load_row(tid / (K / 2), off);
 #pragma unroll 1
     for (int t = tid / (K / 2); t < kC; t += TS, off += step) {
         const int tt = t0 + t, r = (t / 16) * 16;
@@ -432,10 +442,10 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
             *reinterpret_cast<float2*>(W + t * LQ + j0) = make_float2(0.f, 0.f);
             continue;
         }
-        const float2 qv = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.q + off));
-        const float2 gv = *reinterpret_cast<const float2*>(a.g + off);
-        const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y))
-                                : __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(a.k + off));
+        const float2 qv = __bfloat1622float2(qn);
+        const float2 gv = gn;
+        const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y)) : __bfloat1622float2(kn);
+        if (t + TS < kC) load_row(t + TS, off + step);
         const float2 gi = *reinterpret_cast<const float2*>(X + t * LQ + j0);   // dq^inter (unscaled)
         const float2 ki = *reinterpret_cast<const float2*>(Y + t * LQ + j0);   // dk^inter (unscaled)
         const float2 zq = *reinterpret_cast<const float2*>(Zq + t * LQ + j0);  // dq^strict (factored)
@@ -481,9 +491,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
             W[t * LQ + j] += ey;
             ey += Y[t * LQ + j];
         }
-        for (int t = (p + 1) * RR - 1; t >= p * RR; --t) {
+        float* dgp = a.dg + row(t0 + (p + 1) * RR - 1) * KS + j;
+        const int64_t dstep = int64_t(a.H) * KS;
+        for (int t = (p + 1) * RR - 1; t >= p * RR; --t, dgp -= dstep) {
             ax += X[t * LQ + j];
-            if (t0 + t < a.T) a.dg[row(t0 + t) * KS + j] = ax + W[t * LQ + j];
+            if (t0 + t < a.T) *dgp = ax + W[t * LQ + j];
         }
     }
 }
