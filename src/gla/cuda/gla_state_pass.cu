@@ -4,9 +4,10 @@
 //     H_{n+1} = Diag(2^Gamma_n) H_n + sum_{u in n} (k_u 2^{Gamma_n - G_u}) v_u^T          (H_0 = h0)
 //     D_{n-1} = Diag(2^Gamma_n) D_n + sum_{t in n} (s q_t 2^{G_t}) dO_t^T                  (D_{N-1} = dht)
 // One block of 4 or 8 warps per (32-row x 64- or 128-column state tile, sequence x head, direction) keeps its tile
-// in fp32 registers and walks the chunks (the next chunk's loads in flight); every state is stored before its
-// chunk's update. The decayed keys / queries are split into bf16 hi + lo + lo2 (their fp32 values exactly) and
-// meet v / dout (bf16, exact) in three bf16 m16n8k16 products, so the states keep fp32 accuracy. Segments (few blocks, long T): each segment of chunks starts from zero, then
+// in fp32 registers and walks the chunks, the next chunk's inputs copied (cp.async) into a second set of buffers
+// meanwhile; every state is stored before its chunk's update. The decayed keys / queries are split into bf16
+// hi + lo + lo2 (their fp32 values exactly) and meet v / dout (bf16, exact) in three bf16 m16n8k16 products, so
+// the states keep fp32 accuracy. Segments (few blocks, long T): each segment of chunks starts from zero, then
 // gla_state_seg_starts_kernel forms the true segment starts X_{s+1} = E_s + Diag(2^Lambda_s) X_s and
 // gla_state_seg_fix_kernel adds Diag(2^{partial Gamma sum}) X_s to every state of segment s.
 #include <algorithm>
@@ -23,24 +24,41 @@ namespace {
 
 // Tiles of kSR state rows x SC columns, SC = 128 where V allows (g and the keys / queries are then read once
 // per head instead of V / 64 times), else 64; 2 SC threads (warp w: rows 16 (w & 1).., columns 32 (w >> 1)..).
-constexpr int kSR = 32, kSLX = 40;
+constexpr int kSR = 32;
 // The decayed keys / queries as bf16 hi + lo + lo2 planes, transposed (kSR rows j x kC columns t; 144-byte rows:
 // 16-byte aligned for ldmatrix and on distinct bank groups for its 8 rows).
 constexpr int kSLA = kC + 8;
 
-// (Capping registers at 80 for three blocks per SM was measured slower: 713 -> 736 us at 8 x 2048, spills; again
-// with y through cp.async: 509 -> 557 us.)
+// Shared memory of gla_bwd_states_kernel<SC>: two buffers of the chunk's inputs and the split x~^T planes.
 template <int SC>
-__global__ void __launch_bounds__(2 * SC, SC == 128 ? 2 : 4) gla_bwd_states_kernel(StateArgs a) {
-    constexpr int kSC = SC, kSThreads = 2 * SC, kSLY = SC + 8, P = kSThreads / kSR, R = kC / P;
-    // Dynamic shared memory (67.5 KB at SC = 128):
-    extern __shared__ __align__(16) float state_smem[];
-    float* X = state_smem;         // kC x kSLX: k (H) or q (D)
-    float* Gs = X + kC * kSLX;     // kC x kSLX: g (log2 units)
-    // Two kC x kSLY buffers of v (H) or dout (D), bf16: the next chunk's copies (cp.async) land in one while
-    // this chunk's products read the other.
-    __nv_bfloat16* const Y2 = reinterpret_cast<__nv_bfloat16*>(Gs + kC * kSLX);
-    __nv_bfloat16* const XT = Y2 + 2 * kC * kSLY;  // 3 planes of kSR x kSLA: x~^T as bf16 hi, lo, lo2
+struct StateSmem {
+    __nv_bfloat16 y[2][kC * SC];  // v (H) or dout (D), 16-byte chunks swizzled (ysw): ldmatrix.trans conflict-free
+    float g[2][kC * kSR];               // g (raw)
+    __nv_bfloat16 x[2][kC * kSR];       // k (H) or q (D), raw
+    __nv_bfloat16 xt[3][kSR * kSLA];    // x~^T as bf16 hi, lo, lo2
+};
+// Element offset of row t, column c (c % 8 == 0: a 16-byte chunk) in a y buffer: chunk c / 8 stored at
+// (c / 8) ^ (t % 8), so that 8 consecutive rows of one chunk column fall on distinct bank groups.
+template <int SC>
+__device__ __forceinline__ int ysw(int t, int c) {
+    return t * SC + (((c >> 3) ^ (t & 7)) << 3);
+}
+// Blocks per SM the register budget is set for: two at SC = 128, four at SC = 64 (16 warps either way). Three at
+// SC = 128 (80 registers, shared memory fits) measured no faster: 8 x 2048 x 16 x 128 both directions 497-501 vs
+// 500-501 us, D alone 275 vs 262 us with two (earlier with y in registers: 509 -> 557 us).
+template <int SC>
+constexpr int kStateBlocksPerSM = SC == 128 ? 2 : 4;
+static_assert(2 * (sizeof(StateSmem<128>) + 4 * (kSR + 8 * kSR) + 1024) <= 228 * 1024, "two blocks per SM (SC = 128)");
+static_assert(4 * (sizeof(StateSmem<64>) + 4 * (kSR + 4 * kSR) + 1024) <= 228 * 1024, "four blocks per SM (SC = 64)");
+
+template <int SC>
+__global__ void __launch_bounds__(2 * SC, kStateBlocksPerSM<SC>) gla_bwd_states_kernel(StateArgs a) {
+    constexpr int kSC = SC, kSThreads = 2 * SC, P = kSThreads / kSR, R = kC / P;
+    using St = StateSmem<SC>;
+    // Dynamic shared memory (StateSmem: 70 KB at SC = 128), two buffers of each input so that the next chunk's
+    // copies (cp.async) land in one while this chunk's work reads the other.
+    extern __shared__ __align__(16) unsigned char state_smem[];
+    St& sm = *reinterpret_cast<St*>(state_smem);
     __shared__ float dec[kSR], part[P][kSR];
     const int dir = blockIdx.z / a.S, seg = blockIdx.z % a.S;
     const bool dmode = dir + a.dir0 == 1;
@@ -65,52 +83,44 @@ __global__ void __launch_bounds__(2 * SC, SC == 128 ? 2 : 4) gla_bwd_states_kern
         }
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
     constexpr int NX = kC * kSR / 8 / kSThreads, NG = kC * kSR / 4 / kSThreads, NY = kC * kSC / 8 / kSThreads;
-    uint4 rx[NX];
-    float4 rg[NG];
     const uint4 z4 = make_uint4(0, 0, 0, 0);
-    auto issue = [&](int n, __nv_bfloat16* Yb) {
+    // Chunk n's x (k or q; absent in the fused form), g and y (v or dout) into buffer bi; rows past T zeroed.
+    auto issue = [&](int n, int bi) {
         const int t0 = n * kC;
+        if (xp)
 #pragma unroll
-        for (int i = 0; i < NX; ++i) {
-            const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4), tt = t0 + t;
-            rx[i] = (tt < a.T && xp) ? __ldg(reinterpret_cast<const uint4*>(xp + row(tt) * a.K + r0 + j)) : z4;
-        }
+            for (int i = 0; i < NX; ++i) {
+                const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4), tt = t0 + t;
+                __nv_bfloat16* d = sm.x[bi] + t * kSR + j;
+                if (tt < a.T) cp_async16(d, xp + row(tt) * a.K + r0 + j);
+                else *reinterpret_cast<uint4*>(d) = z4;
+            }
 #pragma unroll
         for (int i = 0; i < NG; ++i) {
             const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8), tt = t0 + t;
-            rg[i] = tt < a.T ? __ldg(reinterpret_cast<const float4*>(a.g + row(tt) * a.K + r0 + j))
-                             : make_float4(0, 0, 0, 0);
+            float* d = sm.g[bi] + t * kSR + j;
+            if (tt < a.T) cp_async16(d, a.g + row(tt) * a.K + r0 + j);
+            else *reinterpret_cast<uint4*>(d) = z4;
         }
 #pragma unroll
         for (int i = 0; i < NY; ++i) {
             const int idx = tid + kSThreads * i, t = idx / (kSC / 8), c = 8 * (idx % (kSC / 8)), tt = t0 + t;
-            if (tt < a.T) cp_async16(Yb + t * kSLY + c, yp + row(tt) * a.V + c0 + c);
-            else *reinterpret_cast<uint4*>(Yb + t * kSLY + c) = z4;
+            __nv_bfloat16* d = sm.y[bi] + ysw<SC>(t, c);
+            if (tt < a.T) cp_async16(d, yp + row(tt) * a.V + c0 + c);
+            else *reinterpret_cast<uint4*>(d) = z4;
         }
         cp_async_commit();
     };
-    issue(dmode ? a.N - 1 - it0 : it0, Y2);
+    issue(dmode ? a.N - 1 - it0 : it0, 0);
     for (int it = it0; it < it1; ++it) {
-        const int n = dmode ? a.N - 1 - it : it;
-        const __nv_bfloat16* const Y = Y2 + ((it - it0) & 1) * kC * kSLY;
-#pragma unroll
-        for (int i = 0; i < NX; ++i) {
-            const int idx = tid + kSThreads * i, t = idx / 4, j = 8 * (idx % 4);
-            if (xp) unpack8(rx[i], X + t * kSLX + j);
-        }
-#pragma unroll
-        for (int i = 0; i < NG; ++i) {
-            const int idx = tid + kSThreads * i, t = idx / 8, j = 4 * (idx % 8);
-            const float4 gv = rg[i];  // 16-byte stores
-            *reinterpret_cast<float4*>(Gs + t * kSLX + j) = make_float4(gv.x * kLog2e, gv.y * kLog2e, gv.z * kLog2e, gv.w * kLog2e);
-            if (!xp)
-                *reinterpret_cast<float4*>(X + t * kSLX + j) =
-                    make_float4(one_minus_exp(gv.x), one_minus_exp(gv.y), one_minus_exp(gv.z), one_minus_exp(gv.w));
-        }
-        // The next chunk's loads overlap this chunk's work (its y into the other buffer, last read by the
-        // previous step's products: the barrier at the end of that step orders it); this chunk's y has landed.
+        const int n = dmode ? a.N - 1 - it : it, bi = (it - it0) & 1;
+        const __nv_bfloat16* const Y = sm.y[bi];
+        const __nv_bfloat16* const Xr = sm.x[bi];
+        const float* const Gr = sm.g[bi];
+        // The next chunk's loads overlap this chunk's work (into the other buffers, last read by the previous
+        // step: the barrier at the end of that step orders it); this chunk's inputs have landed.
         if (it + 1 < it1) {
-            issue(dmode ? n - 1 : n + 1, Y2 + ((it + 1 - it0) & 1) * kC * kSLY);
+            issue(dmode ? n - 1 : n + 1, bi ^ 1);
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
@@ -121,7 +131,7 @@ __global__ void __launch_bounds__(2 * SC, SC == 128 ? 2 : 4) gla_bwd_states_kern
             const int j = tid % kSR, p = tid / kSR;
             float x[R];
 #pragma unroll
-            for (int i = 0; i < R; ++i) x[i] = Gs[(R * p + i) * kSLX + j];
+            for (int i = 0; i < R; ++i) x[i] = Gr[(R * p + i) * kSR + j] * kLog2e;
 #pragma unroll
             for (int i = 1; i < R; ++i) x[i] += x[i - 1];
             part[p][j] = x[R - 1];
@@ -138,15 +148,17 @@ __global__ void __launch_bounds__(2 * SC, SC == 128 ? 2 : 4) gla_bwd_states_kern
 #pragma unroll
             for (int i = 0; i < R; i += 2) {
                 const float G0 = x[i] + off, G1 = x[i + 1] + off;
-                const int t = R * p + i, o = t * kSLX + j;
-                const float x0 = X[o] * (dmode ? a.scale * exp2f(G0) : exp2f(gam - G0));
-                const float x1 = X[o + kSLX] * (dmode ? a.scale * exp2f(G1) : exp2f(gam - G1));
+                const int t = R * p + i, o = t * kSR + j;
+                const float r0v = xp ? __bfloat162float(Xr[o]) : one_minus_exp(Gr[o]);
+                const float r1v = xp ? __bfloat162float(Xr[o + kSR]) : one_minus_exp(Gr[o + kSR]);
+                const float x0 = r0v * (dmode ? a.scale * exp2f(G0) : exp2f(gam - G0));
+                const float x1 = r1v * (dmode ? a.scale * exp2f(G1) : exp2f(gam - G1));
                 uint32_t hi, lo, lo2;
                 mma::split_bf16(x0, x1, hi, lo, lo2);
                 const int ot = (j * kSLA + t) / 2;
-                reinterpret_cast<uint32_t*>(XT)[ot] = hi;
-                reinterpret_cast<uint32_t*>(XT + kSR * kSLA)[ot] = lo;
-                reinterpret_cast<uint32_t*>(XT + 2 * kSR * kSLA)[ot] = lo2;
+                reinterpret_cast<uint32_t*>(sm.xt[0])[ot] = hi;
+                reinterpret_cast<uint32_t*>(sm.xt[1])[ot] = lo;
+                reinterpret_cast<uint32_t*>(sm.xt[2])[ot] = lo2;
             }
             if (p == 0) dec[j] = exp2f(gam);
         }
@@ -167,13 +179,13 @@ __global__ void __launch_bounds__(2 * SC, SC == 128 ? 2 : 4) gla_bwd_states_kern
 #pragma unroll 1  // (unrolled: 156 registers at SC = 64, spills under the cap)
         for (int k = 0; k < kC; k += 16) {
             uint32_t ah[4], al[4], al2[4], bf[2][4];
-            mma::load_a_bf16(ah, XT, kSLA, wr, k);
-            mma::load_a_bf16(al, XT + kSR * kSLA, kSLA, wr, k);
-            mma::load_a_bf16(al2, XT + 2 * kSR * kSLA, kSLA, wr, k);
+            mma::load_a_bf16(ah, sm.xt[0], kSLA, wr, k);
+            mma::load_a_bf16(al, sm.xt[1], kSLA, wr, k);
+            mma::load_a_bf16(al2, sm.xt[2], kSLA, wr, k);
 #pragma unroll
             for (int pr = 0; pr < 2; ++pr)
                 mma::ldsm_x4_trans(bf[pr], static_cast<uint32_t>(__cvta_generic_to_shared(
-                                               Y + (k + (lane & 7) + 8 * ((lane >> 3) & 1)) * kSLY + wc + 8 * (2 * pr + (lane >> 4)))));
+                                               Y + ysw<SC>(k + (lane & 7) + 8 * ((lane >> 3) & 1), wc + 8 * (2 * pr + (lane >> 4))))));
 #pragma unroll
             for (int nn = 0; nn < 4; ++nn) {
                 const uint32_t b0 = bf[nn >> 1][2 * (nn & 1)], b1 = bf[nn >> 1][2 * (nn & 1) + 1];
@@ -264,7 +276,7 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
 
 template <int SC>
 void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
-    const size_t smem = sizeof(float) * kC * 2 * kSLX + sizeof(__nv_bfloat16) * (2 * kC * (SC + 8) + 3 * kSR * kSLA);
+    const size_t smem = sizeof(StateSmem<SC>);
     static bool configured = false;  // one attribute call per instance (same value every time)
     if (!configured) {
         HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
