@@ -2,9 +2,10 @@
 // (SPEC.md §4.2, docs/gla_math.md §5-§8) in two steps:
 //   1. the state pass (gla_state_pass.cu): the chunk states H_n and the state gradients D_n, fp32, into
 //      scratch (H_n taken from GlaInputs::states when the forward saved them), and dh0.
-//   2. gla_bwd_chunk_kernel: one block of 16 warps (8 at K = 64) per (chunk, head, sequence), all chunks in
-//      parallel. It recomputes G and the intra scores A, then walks V in 64-column tiles (v, dout, H_n, D_n): dA,
-//      dq^inter = s 2^G (dO H^T), dk^inter = 2^{Gamma-G} (v D^T), rowsum(H . D), and the dv tile
+//   2. gla_bwd_chunk_kernel: one block of 16 warps (8 at K = 64, two blocks per SM) per (chunk, head, sequence),
+//      all chunks in parallel. It recomputes G and the intra scores A, then walks V in tiles of 64 columns (32 at
+//      K = 64) of v, dout, H_n, D_n: dA, dq^inter = s 2^G (dO H^T), dk^inter = 2^{Gamma-G} (v D^T) with
+//      rowsum(H . D) from the same reads, and the dv tile
 //      (A^T dO + k~ D), written at once; then dq^strict / dk^strict from dA, and dq, dk, dg with the
 //      cancellation-free grouping of docs/gla_math.md §6.3 (diagonal terms kept out of dg):
 //        dg_t = revcumsum(q (dq^inter + dq^strict) - k dk^strict)_t + excl. cumsum(k dk^inter)_t
