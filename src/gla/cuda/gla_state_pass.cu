@@ -176,7 +176,7 @@ __global__ void __launch_bounds__(2 * SC, kStateBlocksPerSM<SC>) gla_bwd_states_
         for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
         // S += x~^T y: A(j, t) = x~[t][j] as bf16 hi + lo + lo2 (pre-split, ldmatrix), B(t, c) = y[t][c] (bf16,
         // exact; ldmatrix.trans gives two 8-column tiles' fragments per x4). Three m16n8k16 products per 16 t.
-#pragma unroll 1  // (unrolled: 156 registers at SC = 64, spills under the cap)
+#pragma unroll 2  // (fully unrolled: spills at SC = 64 under the register cap)
         for (int k = 0; k < kC; k += 16) {
             uint32_t ah[4], al[4], al2[4], bf[2][4];
             mma::load_a_bf16(ah, sm.xt[0], kSLA, wr, k);
