@@ -32,10 +32,10 @@ constexpr int kSLA = kC + 8;
 // Shared memory of gla_bwd_states_kernel<SC>: two buffers of the chunk's inputs and the split x~^T planes.
 template <int SC>
 struct StateSmem {
-    __nv_bfloat16 y[2][kC * SC];  // v (H) or dout (D), 16-byte chunks swizzled (ysw): ldmatrix.trans conflict-free
-    float g[2][kC * kSR];               // g (raw)
-    __nv_bfloat16 x[2][kC * kSR];       // k (H) or q (D), raw
-    __nv_bfloat16 xt[3][kSR * kSLA];    // x~^T as bf16 hi, lo, lo2
+    __nv_bfloat16 y[2][kC * SC];      // v (H) or dout (D), 16-byte chunks swizzled (ysw): ldmatrix.trans conflict-free
+    float g[2][kC * kSR];             // g (raw)
+    __nv_bfloat16 x[2][kC * kSR];     // k (H) or q (D), raw
+    __nv_bfloat16 xt[3][kSR * kSLA];  // x~^T as bf16 hi, lo, lo2
 };
 // Element offset of row t, column c (c % 8 == 0: a 16-byte chunk) in a y buffer: chunk c / 8 stored at
 // (c / 8) ^ (t % 8), so that 8 consecutive rows of one chunk column fall on distinct bank groups.
