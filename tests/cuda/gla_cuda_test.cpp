@@ -268,6 +268,11 @@ TEST(GlaCudaSmall, ChunkBackwardTensorCore) {
     run_case({2, 33, 1, 128, 64, DType::bf16, false, true, false, 1.0, 23}, Path::chunk, true);
     run_case({1, 129, 1, 128, 128, DType::bf16, true, false, false, 1.0, 24}, Path::chunk, true);
     run_case({1, 40, 2, 64, 64, DType::bf16, false, true, true, 30.0, 25}, Path::chunk, true);
+    // the state pass's several-blocks-per-SM instance (large grids; these small ones take the one-block one)
+    ::setenv("HGRN_GLA_STATE_ONE_BLOCK", "0", 1);
+    run_case({2, 65, 2, 64, 128, DType::bf16, true, true, true, 1.0, 26}, Path::chunk, true);
+    run_case({1, 70, 2, 128, 128, DType::bf16, false, true, true, 1.0, 27}, Path::chunk, true);
+    ::unsetenv("HGRN_GLA_STATE_ONE_BLOCK");
 }
 
 // K = 256 on the tensor-core paths (the K = 128 kernels on two 128-column halves, o and dv summed from fp32
@@ -358,11 +363,14 @@ TEST(GlaCuda, StatePassSegments) {
 }
 
 // Both state-pass tile widths (32 x 64 and 32 x 128 columns; the automatic choice takes 128 only for many
-// heads, which these small shapes do not have), both directions, saved states, K = 64 / 128 / 256.
+// heads, which these small shapes do not have) and both register budgets (one block per SM, as these small
+// grids get by default, and several, as large grids get), both directions, saved states, K = 64 / 128 / 256.
 TEST(GlaCuda, StatePassTileWidths) {
-    for (int tile : {64, 128}) {
+    for (int tile : {64, 128})
+    for (int one : {0, 1}) {
         ::setenv("HGRN_GLA_STATE_TILE", std::to_string(tile).c_str(), 1);
-        SCOPED_TRACE(testing::Message() << "state tile columns " << tile);
+        ::setenv("HGRN_GLA_STATE_ONE_BLOCK", std::to_string(one).c_str(), 1);
+        SCOPED_TRACE(testing::Message() << "state tile columns " << tile << ", one block per SM " << one);
         for (int64_t K : {64, 128, 256})
             for (bool saved : {false, true}) {
                 Case c{2, 200, 2, K, 128, DType::bf16, saved, true, true, 1.0, uint64_t(140 + K + saved)};
@@ -374,6 +382,7 @@ TEST(GlaCuda, StatePassTileWidths) {
         run_case(c, Path::chunk, true);
     }
     ::unsetenv("HGRN_GLA_STATE_TILE");
+    ::unsetenv("HGRN_GLA_STATE_ONE_BLOCK");
 }
 
 TEST(GlaCuda, ChunkSavedStatesBadArguments) {

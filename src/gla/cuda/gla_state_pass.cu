@@ -51,8 +51,10 @@ constexpr int kStateBlocksPerSM = SC == 128 ? 2 : 4;
 static_assert(2 * (sizeof(StateSmem<128>) + 4 * (kSR + 8 * kSR) + 1024) <= 228 * 1024, "two blocks per SM (SC = 128)");
 static_assert(4 * (sizeof(StateSmem<64>) + 4 * (kSR + 4 * kSR) + 1024) <= 228 * 1024, "four blocks per SM (SC = 64)");
 
-template <int SC>
-__global__ void __launch_bounds__(2 * SC, kStateBlocksPerSM<SC>) gla_bwd_states_kernel(StateArgs a) {
+// MINB: the blocks per SM the registers are budgeted for; 1 where the whole grid fits on the GPU at once (few
+// heads, long T: the serial chain of chunks is the time, so the product loop is fully unrolled there).
+template <int SC, int MINB>
+__global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs a) {
     constexpr int kSC = SC, kSThreads = 2 * SC, P = kSThreads / kSR, R = kC / P;
     using St = StateSmem<SC>;
     // Dynamic shared memory (StateSmem: 70 KB at SC = 128), two buffers of each input so that the next chunk's
@@ -176,7 +178,7 @@ __global__ void __launch_bounds__(2 * SC, kStateBlocksPerSM<SC>) gla_bwd_states_
         for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
         // S += x~^T y: A(j, t) = x~[t][j] as bf16 hi + lo + lo2 (pre-split, ldmatrix), B(t, c) = y[t][c] (bf16,
         // exact; ldmatrix.trans gives two 8-column tiles' fragments per x4). Three m16n8k16 products per 16 t.
-#pragma unroll 2  // (fully unrolled: spills at SC = 64 under the register cap)
+#pragma unroll(MINB == 1 ? 4 : 2)  // (fully unrolled under the cap of four blocks per SM: spills at SC = 64)
         for (int k = 0; k < kC; k += 16) {
             uint32_t ah[4], al[4], al2[4], bf[2][4];
             mma::load_a_bf16(ah, sm.xt[0], kSLA, wr, k);
@@ -274,15 +276,25 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
     }
 }
 
-template <int SC>
+template <int SC, int MINB>
 void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
     const size_t smem = sizeof(StateSmem<SC>);
     static bool configured = false;  // one attribute call per instance (same value every time)
     if (!configured) {
-        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        HGRN_CUDA_CHECK(
+            cudaFuncSetAttribute(gla_bwd_states_kernel<SC, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
-    gla_bwd_states_kernel<SC><<<grid, 2 * SC, smem, stream>>>(a);
+    gla_bwd_states_kernel<SC, MINB><<<grid, 2 * SC, smem, stream>>>(a);
+}
+// The one-block instance where the grid fits on the GPU at once (measured on the H100 at 1 x 16384 x 16 x 128,
+// 128 blocks: D alone 667 -> 633 us, both directions 709-715 -> 666-671 us), else the budgeted one.
+template <int SC>
+void launch_states(const StateArgs& a, dim3 grid, int sms, cudaStream_t stream) {
+    bool one = int64_t(grid.x) * grid.y * grid.z <= sms;
+    if (const char* e = std::getenv("HGRN_GLA_STATE_ONE_BLOCK")) one = std::atoi(e) != 0;  // tests
+    if (one) launch_states<SC, 1>(a, grid, stream);
+    else launch_states<SC, kStateBlocksPerSM<SC>>(a, grid, stream);
 }
 
 }  // namespace
@@ -326,8 +338,8 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
         a.ebuf = scratch, a.gbuf = scratch + ne;
     }
     const dim3 grid(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S));
-    if (sc == 128) launch_states<128>(a, grid, stream);
-    else launch_states<64>(a, grid, stream);
+    if (sc == 128) launch_states<128>(a, grid, sms, stream);
+    else launch_states<64>(a, grid, sms, stream);
     HGRN_LAUNCH_CHECK();
     if (a.S > 1) {
         gla_chunk_gamma_kernel<<<dim3(unsigned(a.N), unsigned(bh)), 128, 0, stream>>>(a);
