@@ -541,7 +541,7 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
             const int idx = threadIdx.x + i * NTH, j = idx / (BV / 4), c = 4 * (idx % (BV / 4));
             cp_async16(s.Hs + j * S::LV + c, hp + int64_t(j) * a.V + c0 + c);
         }
-        asm volatile("cp.async.commit_group;\n" ::: "memory");
+        cp_async_commit();
     };
     issue_h(0);
     zero_upper_scores<S>(s);
@@ -553,7 +553,7 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
             issue_h(c0);
             load_v<S>(a, s, b, h, c0, t0);
         }
-        asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+        cp_async_wait<0>();
         __syncthreads();
         output_tile<S, KS, false>(a, s, b, h, c0, t0);
         __syncthreads();

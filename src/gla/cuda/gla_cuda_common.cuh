@@ -32,7 +32,10 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N>  // wait until at most N of this thread's committed groups are pending
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory"); }
+__device__ __forceinline__ void cp_async_wait_all() {  // commit the pending copies, then wait for all of them
+    cp_async_commit();
+    cp_async_wait<0>();
+}
 
 // Eight bf16 (one 16-byte load) into eight floats.
 __device__ __forceinline__ void unpack8(const uint4& u, float* dst) {  // dst 16-byte aligned: two 16-byte stores
