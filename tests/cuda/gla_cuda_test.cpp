@@ -294,19 +294,24 @@ void with_fwd_block_width(int bv, const F& f) {
     ::unsetenv("HGRN_GLA_FWD_SPLIT");
 }
 
-// The forward's two block widths (64 V columns / 8 warps, 128 / 16 warps) on K = 128 and 256, with and
-// without the final state (without it the state update takes one TF32 product instead of two).
+// The forward's two block widths (64 V columns / 8 warps, 128 / 16 warps) on K = 64, 128 and 256, with and
+// without the final state (without it the state update takes one TF32 product instead of two), and q~ H
+// both on wgmma (sm_90a, the default there) and on mma.sync (HGRN_GLA_FWD_WGMMA=0: the path of other GPUs).
 TEST(GlaCudaSmall, ChunkForwardBlockWidths) {
-    for (int bv : {64, 128})
-        with_fwd_block_width(bv, [&] {
-            SCOPED_TRACE(testing::Message() << "block width " << bv);
-            for (bool ht : {true, false}) {
-                run_case({2, 130, 2, 128, 128, DType::bf16, true, true, true, 1.0, 41, ht}, Path::chunk, false);
-                run_case({1, 70, 1, 128, 256, DType::bf16, false, false, true, 1.0, 42, ht}, Path::chunk, false);
-                run_case({1, 65, 2, 256, 128, DType::bf16, true, true, true, 1.0, 43, ht}, Path::chunk, false);
-                run_case({1, 40, 1, 128, 128, DType::bf16, true, true, true, 30.0, 44, ht}, Path::chunk, false);
-            }
-        });
+    for (const char* wgmma : {"1", "0"})
+        for (int bv : {64, 128})
+            with_fwd_block_width(bv, [&] {
+                ::setenv("HGRN_GLA_FWD_WGMMA", wgmma, 1);
+                SCOPED_TRACE(testing::Message() << "block width " << bv << ", wgmma " << wgmma);
+                for (bool ht : {true, false}) {
+                    run_case({2, 130, 2, 128, 128, DType::bf16, true, true, true, 1.0, 41, ht}, Path::chunk, false);
+                    run_case({1, 70, 1, 128, 256, DType::bf16, false, false, true, 1.0, 42, ht}, Path::chunk, false);
+                    run_case({1, 65, 2, 256, 128, DType::bf16, true, true, true, 1.0, 43, ht}, Path::chunk, false);
+                    run_case({1, 40, 1, 128, 128, DType::bf16, true, true, true, 30.0, 44, ht}, Path::chunk, false);
+                    run_case({1, 100, 2, 64, 64, DType::bf16, true, true, true, 1.0, 45, ht}, Path::chunk, false);
+                }
+                ::unsetenv("HGRN_GLA_FWD_WGMMA");
+            });
 }
 
 // The forward's chunk states (GlaOutputs::states), judged like ht, then handed to the backward, which skips

@@ -1,5 +1,8 @@
-// gla_chunk_fwd.cu — chunkwise GLA forward on tensor cores (mma.sync TF32 and bf16; runs where a block may
-// have >= 178 KB of shared memory, i.e. sm_90; the K = 256 cluster pair needs sm_90).
+// gla_chunk_fwd.cu — chunkwise GLA forward on tensor cores (runs where a block may have >= 178 KB of shared
+// memory, i.e. sm_90; the K = 256 cluster pair needs sm_90). Hopper (sm_90a): q~ H, and at K = 128 the state
+// update, on warpgroup products (wgmma, gla_wgmma.cuh) reading SW128 shared-memory planes; everything else, and
+// every product where the sm_90a code is absent (HGRN_GLA_FWD_WGMMA=0 forces it), on mma.sync TF32 / bf16
+// reading the same planes.
 // One block per (V tile, head, sequence) walks the chunks of C = 64 tokens in order, keeping its K x BV slice of
 // the state in fp32 registers (MMA accumulators): BV = 128 with 16 warps when those blocks fill the GPU (one
 // block per head at K = V = 128: q, k, g loaded and the scores formed once), else BV = 64 with 8 warps.
@@ -13,7 +16,8 @@
 // 16-row blocks span more than 2^100 of decay (log f below about -4.3 per step on average) takes an exact
 // elementwise path for A. Products: A and q~ H in TF32 (10-bit mantissa; bf16 inputs are exact in it); A v and
 // the state update on bf16 MMAs with v exact and A / k~ as bf16 hi + lo pairs (16 bits) — hi + lo + lo2
-// (fp32-exact) when the state itself is an output (ht, or the chunk states for the backward). k absent:
+// (fp32-exact) when the state itself is an output (ht, or the chunk states for the backward). The same
+// products on wgmma as on mma.sync (TF32 operands pre-rounded, bf16 splits, fp32 accumulation). k absent:
 // k = 1 - exp(g).
 // Covered: q, v, o bf16 (k bf16 or absent), K in {64, 128, 256}, V a multiple of 64; else the caller falls back.
 // K = 256 runs the K = 128 kernels on the two 128-column halves of q, k, g (= the state's row halves, which
@@ -31,6 +35,7 @@
 #include "gla/cuda/gla_cuda_common.cuh"
 #include "gla/cuda/gla_cuda_internal.cuh"
 #include "gla/cuda/gla_mma.cuh"
+#include "gla/cuda/gla_wgmma.cuh"
 
 namespace hgrn::gla_cuda {
 namespace {
@@ -54,21 +59,28 @@ struct FwdArgs {
     float* hs;   // chunk states (B, H, N, K, V) out, may be null (GlaOutputs::states)
     int T, H, V;
     float scale;
+    bool wgmma;  // host side: the sequential kernel's WG instance (HGRN_GLA_FWD_WGMMA=0: the mma.sync one)
 };
 
+// G and Hs start at 1024-byte boundaries (the SW128 planes that wgmma reads; gla_wgmma.cuh).
 template <int K, int BV>
-struct Smem {
+struct alignas(1024) Smem {
     static constexpr int LQ = K + 4, LK = K + 4, LV = BV + 8, LA = kC / 2 + 4;
     static constexpr int NTH = threads_of<BV>, KD = K, BVD = BV;
-    float G[kC * LQ];     // g (log2 units), then q~ = q 2^G rounded to TF32 (the A operand of q~ H)
-    float Q[kC * LQ];     // q, then q^
-    float Kh[kC * LK];    // k, then k^
+    // g (log2 units, rows LQ apart), then q~ = q 2^G rounded to TF32 (the A operand of q~ H) as an SW128
+    // plane of kC rows: element (t, j) at wg::sw128<kC>(t, j).
+    float G[kC * LQ];
+    float Q[kC * LQ];         // q, then q^
+    float Kh[kC * LK];        // k, then k^
     uint32_t A[2 * kC * LA];  // intra-chunk scores (scaled, masked) as bf16 pairs (u, u + 1): hi plane, lo plane
-    float Hs[K * LV];     // state before the chunk, the B operand of q~ H: H (K x LV) or, sequential kernel,
-                          // H^T rounded to TF32 (BV x LHT, read with ldmatrix)
-    static constexpr int LHT = K + 4;
-    static_assert(BV * LHT <= K * LV, "H^T fits in Hs");
-    uint32_t Vs[kC / 2 * LV];  // v tile as bf16 pairs of rows (2 m, 2 m + 1): the B operand of bf16 MMAs
+    // The state before the chunk, the B operand of q~ H: H (K x LV) or, sequential kernel, H^T rounded to TF32
+    // as an SW128 plane of BV rows (element (c, j) at wg::sw128<BV>(c, j)).
+    alignas(1024) float Hs[K * LV];
+    static_assert(BV * K <= K * LV && kC * K <= kC * LQ, "the SW128 planes fit");
+    // The v tile (kC x BV bf16) as an MN-major SW128 plane (element (u, c) at byte wg::sw128_bf16_bytes<kC>(u, c)):
+    // the B operand of the bf16 products (A v, the state update).
+    alignas(1024) uint32_t Vs[kC / 2 * LV];
+    static_assert(kC * BV * 2 <= kC / 2 * LV * 4, "the v plane fits");
     float cq[4][K];       // 2^{r_b}
     float ck[4][K];       // 2^{Gamma - r_b}
     float cib[6][K];      // 2^{r_i - r_b}, b < i
@@ -123,16 +135,22 @@ __device__ __forceinline__ void issue_chunk(const FwdArgs& a, ChunkRegs<S>& r, i
     }
 }
 
-// Rows 2 m (x) and 2 m + 1 (y) of 8 v columns as 8 words {x[c], y[c]} into Vs (row m, columns c..).
+// Rows 2 m (x) and 2 m + 1 (y) of 8 v columns c.. (one 16-byte chunk each) into the v plane.
 template <class S>
 __device__ __forceinline__ void store_v_pair(S& s, int m, int c, const uint4& x, const uint4& y) {
-    const uint32_t xs[4] = {x.x, x.y, x.z, x.w}, ys[4] = {y.x, y.y, y.z, y.w};
-    uint32_t w[8];
-#pragma unroll
-    for (int e = 0; e < 4; ++e) w[2 * e] = __byte_perm(xs[e], ys[e], 0x5410), w[2 * e + 1] = __byte_perm(xs[e], ys[e], 0x7632);
-    uint4* d = reinterpret_cast<uint4*>(s.Vs + m * S::LV + c);
-    d[0] = make_uint4(w[0], w[1], w[2], w[3]);
-    d[1] = make_uint4(w[4], w[5], w[6], w[7]);
+    char* base = reinterpret_cast<char*>(s.Vs);
+    *reinterpret_cast<uint4*>(base + wg::sw128_bf16_bytes<kC>(2 * m, c)) = x;
+    *reinterpret_cast<uint4*>(base + wg::sw128_bf16_bytes<kC>(2 * m + 1, c)) = y;
+}
+
+// B fragments (m16n8k16: b0 = v[u0 + 2 tg, + 1][col], b1 = v[u0 + 8 + 2 tg, + 1][col], col = c + gr) of the
+// two 8-column tiles c.. and c + 8.. from the v plane (ldmatrix.trans: lanes 8 m.. address matrix m =
+// (rows u0 + 8 (m & 1), columns c + 8 (m >> 1))): r[0], r[1] of tile c, r[2], r[3] of tile c + 8.
+template <class S>
+__device__ __forceinline__ void v_frags(const S& s, int u0, int c, uint32_t (&r)[4]) {
+    const int lane = threadIdx.x & 31;
+    mma::ldsm_x4_trans(r, wg::smem_u32(s.Vs) + wg::sw128_bf16_bytes<kC>(u0 + (lane & 7) + 8 * ((lane >> 3) & 1),
+                                                                          c + 8 * (lane >> 4)));
 }
 
 // The registers of issue_chunk into shared memory: q, k as fp32, g in log2 units (k = 1 - exp(g) when k is
@@ -335,48 +353,92 @@ __device__ __forceinline__ void st_cluster_f2(float* local, unsigned rank, float
 }
 
 // o = s q~ H + A v for the chunk at t0 and the V tile c0.., from G (q~), A, Vs and Hs; warp w: rows
-// 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles). v is bf16 (exact in TF32): its bits go in unconverted;
+// 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles), i.e. warpgroup w / 4 owns a 64 x 32 tile of o.
 // HT: Hs holds H^T already rounded to TF32 (the sequential kernel rounds each state element once when it
-// writes Hs, instead of once per reading warp), and the fragments of q~ and H^T load with ldmatrix (4 words
-// a lane per instruction); else Hs holds H in fp32 (the split path's cp.async copy of H_n).
+// writes Hs, instead of once per reading warp). With WG (where compiled for sm_90a) each warpgroup forms its
+// q~ H tile with K / 8 wgmma m64n32k8 reading q~ and H^T from shared memory; otherwise the fragments of q~
+// and H^T load with ldmatrix (4 words a lane per instruction) for mma.sync. Else (not HT) Hs holds H in fp32
+// (the split path's cp.async copy of H_n). Then A v on mma.sync.
 // K = 256 (KS > K, this block one K half kh): PAIR, the two halves are the CTAs of a cluster: half 1 adds its
 // fp32 o into half 0's Q plane (free after the scores), half 0 sums and writes bf16 o. Else each half writes
 // an fp32 partial into a.o32 (summed by gla_sum_halves_kernel).
-template <class S, int KS, bool HT, bool PAIR = false>
+// A v on bf16 MMAs into acc (A as hi + lo pairs: 16 bits; v exact): warp w, rows 16 (w % 4).., columns
+// 32 (w / 4).., only the key blocks u <= the row block (the others are zero).
+template <class S>
+__device__ __forceinline__ void scores_times_v(const S& s, float (&acc)[4][4]) {
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+    const int orb = w % 4, oc0 = 32 * (w / 4);
+    for (int u0 = 0; u0 < 16 * (orb + 1); u0 += 16) {
+        const uint32_t* ar = s.A + (16 * orb + gr) * S::LA + u0 / 2 + tg;
+        const uint32_t ah[4] = {ar[0], ar[8 * S::LA], ar[4], ar[8 * S::LA + 4]};
+        const uint32_t* al_ = ar + kC * S::LA;
+        const uint32_t al[4] = {al_[0], al_[8 * S::LA], al_[4], al_[8 * S::LA + 4]};
+#pragma unroll
+        for (int n = 0; n < 4; n += 2) {
+            uint32_t vf[4];
+            v_frags(s, u0, oc0 + 8 * n, vf);
+            mma_bf16(acc[n], al, vf[0], vf[1]);
+            mma_bf16(acc[n], ah, vf[0], vf[1]);
+            mma_bf16(acc[n + 1], al, vf[2], vf[3]);
+            mma_bf16(acc[n + 1], ah, vf[2], vf[3]);
+        }
+    }
+}
+
+template <class S, int KS, bool HT, bool PAIR = false, bool WG = false>
 __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h, int c0, int t0, int kh = 0) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
     const int orb = w % 4, oc0 = 32 * (w / 4);
     float oacc[4][4] = {};
-    if constexpr (HT) {
-        // ldmatrix.x4 of 16-byte rows: lanes 8 m.. address matrix m. q~ (A): rows 16 orb + (lane & 7) + 8 bit3,
-        // columns j0 + 4 bit4; H^T (B, two n-tiles a load): rows oc0 + 8 n + (lane & 7) + 8 bit4, columns
-        // j0 + 4 bit3, so lane (gr, tg) receives a0..a3 = q~[gr | gr+8][j0 + tg | + 4] and b0, b1 = H[j0 + tg | + 4][gr].
-        const uint32_t qa = static_cast<uint32_t>(__cvta_generic_to_shared(
-            s.G + (16 * orb + (lane & 7) + 8 * ((lane >> 3) & 1)) * S::LQ + 4 * (lane >> 4)));
-        const uint32_t ha = static_cast<uint32_t>(__cvta_generic_to_shared(
-            s.Hs + (oc0 + (lane & 7) + 8 * (lane >> 4)) * S::LHT + 4 * ((lane >> 3) & 1)));
-#pragma unroll 4
-        for (int j0 = 0; j0 < K; j0 += 8) {
-            uint32_t qf[4], hf0[4], hf1[4];
-            ldsm_x4(qf, qa + 4 * j0);
-            ldsm_x4(hf0, ha + 4 * j0);
-            ldsm_x4(hf1, ha + 4 * (j0 + 16 * S::LHT));
-            mma(oacc[0], qf[0], qf[1], qf[2], qf[3], hf0[0], hf0[1]);
-            mma(oacc[1], qf[0], qf[1], qf[2], qf[3], hf0[2], hf0[3]);
-            mma(oacc[2], qf[0], qf[1], qf[2], qf[3], hf1[0], hf1[1]);
-            mma(oacc[3], qf[0], qf[1], qf[2], qf[3], hf1[2], hf1[3]);
-        }
-    } else {
-#pragma unroll 2
-        for (int j0 = 0; j0 < K; j0 += 8) {
-            const float* qr = s.G + (16 * orb + gr) * S::LQ + j0 + tg;  // q~, already TF32
-            const uint32_t a0 = __float_as_uint(qr[0]), a1 = __float_as_uint(qr[8 * S::LQ]), a2 = __float_as_uint(qr[4]),
-                           a3 = __float_as_uint(qr[8 * S::LQ + 4]);
+    bool done = false;
+#if HGRN_HAVE_WGMMA
+    if constexpr (HT && WG) {
+        // q~ H on wgmma: column block kk / 4 of a plane is R x 128 bytes, step kk % 4 within it 32 bytes. (A v
+        // on mma.sync into a second accumulator while they run measured slower: 373 -> 390 us at 8x2048.)
+        const uint32_t qa = wg::smem_u32(s.G), ha = wg::smem_u32(s.Hs) + oc0 * 128;
+        wg::pin(oacc);
+        wg::fence();
 #pragma unroll
-            for (int n = 0; n < 4; ++n) {
-                const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
-                mma(oacc[n], a0, a1, a2, a3, tf32(hb[0]), tf32(hb[4 * S::LV]));
+        for (int kk = 0; kk < K / 8; ++kk)
+            wg::mma_m64n32k8_tf32(oacc, wg::desc_sw128(qa + (kk / 4) * (kC * 128) + (kk % 4) * 32),
+                                  wg::desc_sw128(ha + (kk / 4) * (BV * 128) + (kk % 4) * 32));
+        wg::commit();
+        wg::wait<0>();
+        wg::pin(oacc);
+        done = true;
+    }
+#endif
+    if (!done) {
+        // q~ (A) by ldmatrix.x4 of 16-byte row pieces (contiguous in the SW128 plane): lanes 8 m.. address
+        // matrix m = rows 16 orb + (lane & 7) + 8 bit3, columns j0 + 4 bit4, so lane (gr, tg) receives a0..a3 =
+        // q~[gr | gr+8][j0 + tg | + 4].
+        const int qr = 16 * orb + (lane & 7) + 8 * ((lane >> 3) & 1), qc = 4 * (lane >> 4);
+        if constexpr (HT) {
+            // H^T (B, two n-tiles a load): rows oc0 + 8 n + (lane & 7) + 8 bit4, columns j0 + 4 bit3: b0, b1 =
+            // H[j0 + tg | + 4][gr].
+            const int hr = oc0 + (lane & 7) + 8 * (lane >> 4), hc = 4 * ((lane >> 3) & 1);
+#pragma unroll 4
+            for (int j0 = 0; j0 < K; j0 += 8) {
+                uint32_t qf[4], hf0[4], hf1[4];
+                ldsm_x4(qf, wg::smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
+                ldsm_x4(hf0, wg::smem_u32(s.Hs + wg::sw128<BV>(hr, j0 + hc)));
+                ldsm_x4(hf1, wg::smem_u32(s.Hs + wg::sw128<BV>(hr + 16, j0 + hc)));
+                mma(oacc[0], qf[0], qf[1], qf[2], qf[3], hf0[0], hf0[1]);
+                mma(oacc[1], qf[0], qf[1], qf[2], qf[3], hf0[2], hf0[3]);
+                mma(oacc[2], qf[0], qf[1], qf[2], qf[3], hf1[0], hf1[1]);
+                mma(oacc[3], qf[0], qf[1], qf[2], qf[3], hf1[2], hf1[3]);
+            }
+        } else {
+#pragma unroll 2
+            for (int j0 = 0; j0 < K; j0 += 8) {
+                uint32_t qf[4];
+                ldsm_x4(qf, wg::smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
+#pragma unroll
+                for (int n = 0; n < 4; ++n) {
+                    const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
+                    mma(oacc[n], qf[0], qf[1], qf[2], qf[3], tf32(hb[0]), tf32(hb[4 * S::LV]));
+                }
             }
         }
     }
@@ -384,19 +446,7 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
     for (int n = 0; n < 4; ++n)
 #pragma unroll
         for (int e = 0; e < 4; ++e) oacc[n][e] *= a.scale;
-    // A v on bf16 MMAs: A as hi + lo pairs (16 bits), v exact.
-    for (int u0 = 0; u0 < 16 * (orb + 1); u0 += 16) {
-        const uint32_t* ar = s.A + (16 * orb + gr) * S::LA + u0 / 2 + tg;
-        const uint32_t ah[4] = {ar[0], ar[8 * S::LA], ar[4], ar[8 * S::LA + 4]};
-        const uint32_t* al_ = ar + kC * S::LA;
-        const uint32_t al[4] = {al_[0], al_[8 * S::LA], al_[4], al_[8 * S::LA + 4]};
-#pragma unroll
-        for (int n = 0; n < 4; ++n) {
-            const uint32_t* vb = s.Vs + (u0 / 2 + tg) * S::LV + oc0 + 8 * n + gr;
-            mma_bf16(oacc[n], al, vb[0], vb[4 * S::LV]);
-            mma_bf16(oacc[n], ah, vb[0], vb[4 * S::LV]);
-        }
-    }
+    scores_times_v(s, oacc);
     if constexpr (PAIR) {
         cluster_barrier();  // both halves are past their scores: their Q planes are free
         if (kh == 1)
@@ -484,13 +534,14 @@ __device__ __forceinline__ void chunk_prologue(S& s, float scale) {
             const float qh = s.Q[t * S::LQ + j] * exp2_fast(wide ? x[i] : x[i] - rb);
             s.Q[t * S::LQ + j] = qh;
             s.Kh[t * S::LK + j] *= exp2_fast(wide ? gam - x[i] : rb - x[i]);
-            s.G[t * S::LQ + j] = __uint_as_float(tf32(qh * cq));
+            s.G[wg::sw128<kC>(t, j)] = __uint_as_float(tf32(qh * cq));
         }
         s.cq[bb][j] = cq;
         s.ck[bb][j] = wide ? 1.f : exp2_fast(gam - rb);
         for (int b2 = 0; b2 < bb; ++b2) s.cib[pair_index(bb, b2)][j] = exp2_fast(rb - r_of(b2));
     }
     if (p == 0) s.dec[j] = exp2_fast(gam);
+    wg::fence_proxy_async();  // q~ is read by wgmma
     __syncthreads();
     if (!wide) {
         scores_mma<S>(s, scale);
@@ -528,7 +579,7 @@ template <int K, int KS>
 __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N) {
     using S = Smem<K, 64>;
     constexpr int BV = 64, NTH = S::NTH;
-    extern __shared__ __align__(16) unsigned char smem_raw[];
+    extern __shared__ __align__(1024) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
     constexpr int nh = KS / K;
     const int kh = blockIdx.z % nh;  // K half (K = 256: blockIdx.z = 2 b + half)
@@ -563,11 +614,15 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
 // EXACT: the state update keeps fp32 accuracy (k~ split into two TF32 halves), needed when the final state
 // ht is an output; without ht the state only feeds o (bf16), where one TF32 product (relative error ~3e-4,
 // against bf16's 2e-3 rounding of o) is enough.
-template <int K, int KS, int BV, bool EXACT>
+template <int K, int KS, int BV, bool EXACT, bool WG>
 __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArgs a) {
     using S = Smem<K, BV>;
-    extern __shared__ __align__(16) unsigned char smem_raw[];
+    extern __shared__ __align__(1024) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
+    // WG: q~ H (and at K = 128 the state update) on wgmma where compiled for sm_90a. A template parameter, not
+    // a runtime branch: ptxas serializes wgmma placed under a branch it cannot prove uniform. The SW128 planes
+    // must start at 1024-byte boundaries (__align__ above; checked once).
+    if (WG && HGRN_HAVE_WGMMA && ((wg::smem_u32(s.G) | wg::smem_u32(s.Hs) | wg::smem_u32(s.Vs)) & 1023u) != 0) __trap();
     // K = 256: blockIdx.x = 2 tile + half, the two halves of a V tile forming a cluster (see output_tile).
     const int kh = KS > K ? blockIdx.x % 2 : 0;
     const int c0 = (KS > K ? blockIdx.x / 2 : blockIdx.x) * BV, h = blockIdx.y, b = blockIdx.z;
@@ -584,10 +639,15 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
         for (int e = 0; e < 4; ++e) {
             const int j = hr0 + gr + (e >= 2 ? 8 : 0), c = hc0 + 8 * n + 2 * tg + (e & 1);
             Hacc[n][e] = a.h0 ? a.h0[sbase + int64_t(j) * a.V + c0 + c] : 0.f;
-            s.Hs[c * S::LHT + j] = __uint_as_float(tf32(Hacc[n][e]));
+            s.Hs[wg::sw128<BV>(c, j)] = __uint_as_float(tf32(Hacc[n][e]));
         }
+    wg::fence_proxy_async();
     zero_upper_scores<S>(s);
     const int N = (a.T + kC - 1) / kC;
+    // The chunk's inputs are loaded into registers one chunk ahead: issued after the state update, when few
+    // registers are live, they arrive while H^T is written and the block meets at its barriers.
+    ChunkRegs<S> next;
+    issue_chunk<S, KS>(a, next, b, h, c0, 0);
     for (int t0 = 0; t0 < a.T; t0 += kC) {
         if (a.hs) {  // the state before this chunk (EXACT, so fp32-accurate), for the backward
             float* dst = a.hs + ((int64_t(b) * a.H + h) * N + t0 / kC) * KS * a.V + c0;
@@ -599,23 +659,16 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
                     *reinterpret_cast<float2*>(dst + int64_t(j) * a.V + c) = make_float2(Hacc[n][e], Hacc[n][e + 1]);
                 }
         }
-        load_chunk<S, KS>(a, s, b, h, c0, t0);
+        store_chunk<S>(a, s, next);
         __syncthreads();
         if (t0 + kC < a.T) prefetch_chunk_l2<S, KS>(a, b, h, c0, t0 + kC);
         chunk_prologue<S>(s, a.scale);
-        output_tile<S, KS, true, (KS > K)>(a, s, b, h, c0, t0, kh);
-        // H <- Diag(2^Gamma) H + k~^T v on bf16 MMAs: k~ as hi + lo pairs (EXACT: + lo2, fp32-accurate), v exact.
-#pragma unroll
-        for (int n = 0; n < NT; ++n) {
-            const float d0 = s.dec[hr0 + gr], d1 = s.dec[hr0 + gr + 8];
-            Hacc[n][0] *= d0, Hacc[n][1] *= d0, Hacc[n][2] *= d1, Hacc[n][3] *= d1;
-        }
-#pragma unroll 1
-        for (int u0 = 0; u0 < kC; u0 += 16) {
+        // H <- Diag(2^Gamma) H + k~^T v on bf16 products: k~ as hi + lo pairs (EXACT: + lo2, fp32-accurate), v
+        // exact. Fragments of k~ for the 16 tokens u0..: xs[e] = rows (j0 | j1), columns (ua, ua + 1 | + 8).
+        auto split_k = [&](int u0, uint32_t(&ah)[4], uint32_t(&al)[4], uint32_t(&al2)[4]) {
             const int j0 = hr0 + gr, j1 = j0 + 8, ua = u0 + 2 * tg;
             const float c0_ = s.ck[u0 / 16][j0], c1_ = s.ck[u0 / 16][j1];
             auto x = [&](int u, int j, float c) { return s.Kh[u * S::LK + j] * c; };
-            uint32_t ah[4], al[4], al2[4];
             const float xs[4][2] = {{x(ua, j0, c0_), x(ua + 1, j0, c0_)}, {x(ua, j1, c1_), x(ua + 1, j1, c1_)},
                                     {x(ua + 8, j0, c0_), x(ua + 9, j0, c0_)}, {x(ua + 8, j1, c1_), x(ua + 9, j1, c1_)}};
 #pragma unroll
@@ -623,22 +676,62 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
                 if constexpr (EXACT) split_bf16(xs[e][0], xs[e][1], ah[e], al[e], al2[e]);
                 else split_bf16(xs[e][0], xs[e][1], ah[e], al[e]);
             }
+        };
 #pragma unroll
-            for (int n = 0; n < NT; ++n) {
-                const uint32_t* vb = s.Vs + (u0 / 2 + tg) * S::LV + hc0 + 8 * n + gr;
-                const uint32_t b0 = vb[0], b1 = vb[4 * S::LV];
-                if constexpr (EXACT) mma_bf16(Hacc[n], al2, b0, b1);  // small terms first
-                mma_bf16(Hacc[n], al, b0, b1);
-                mma_bf16(Hacc[n], ah, b0, b1);
+        for (int n = 0; n < NT; ++n) {
+            const float d0 = s.dec[hr0 + gr], d1 = s.dec[hr0 + gr + 8];
+            Hacc[n][0] *= d0, Hacc[n][1] *= d0, Hacc[n][2] *= d1, Hacc[n][3] *= d1;
+        }
+        output_tile<S, KS, true, (KS > K), WG>(a, s, b, h, c0, t0, kh);
+        // With wgmma and K = 128 each warpgroup's 64 x 64 state tile (warp i: rows 16 i.. of it) takes
+        // m64n64k16 products, k~ from registers (this warp's m16n8k16 A fragments) and v from the plane.
+        // (Issuing them in q~ H's group, with A v on mma.sync meanwhile, measured slower, 373 -> 384 us at
+        // 8x2048: holding every k~ fragment across it spills at 128 registers.)
+        if constexpr (K == 128 && NT == 8 && WG && HGRN_HAVE_WGMMA) {
+            uint32_t ah[kC / 16][4], al[kC / 16][4], al2[kC / 16][4];
+#pragma unroll
+            for (int kk = 0; kk < kC / 16; ++kk) split_k(16 * kk, ah[kk], al[kk], al2[kk]);
+            const uint32_t vb = wg::smem_u32(s.Vs) + (hc0 / 64) * (kC * 128);  // this tile's 64-column block
+            wg::pin(Hacc);
+            wg::fence();
+#pragma unroll
+            for (int kk = 0; kk < kC / 16; ++kk) {
+                const uint64_t db = wg::desc_sw128_mn(vb + kk * 16 * 128, kC * 128);
+                if constexpr (EXACT) wg::mma_m64n64k16_bf16_rs(Hacc, al2[kk], db);  // small terms first
+                wg::mma_m64n64k16_bf16_rs(Hacc, al[kk], db);
+                wg::mma_m64n64k16_bf16_rs(Hacc, ah[kk], db);
+            }
+            wg::commit();
+            wg::wait<0>();
+            wg::pin(Hacc);
+        } else {
+#pragma unroll 1
+            for (int u0 = 0; u0 < kC; u0 += 16) {
+                uint32_t ah[4], al[4], al2[4];
+                split_k(u0, ah, al, al2);
+#pragma unroll
+                for (int n = 0; n < NT; n += 2) {
+                    uint32_t vf[4];
+                    v_frags(s, u0, hc0 + 8 * n, vf);
+#pragma unroll
+                    for (int m = 0; m < 2; ++m) {
+                        if constexpr (EXACT) mma_bf16(Hacc[n + m], al2, vf[2 * m], vf[2 * m + 1]);  // small first
+                        mma_bf16(Hacc[n + m], al, vf[2 * m], vf[2 * m + 1]);
+                        mma_bf16(Hacc[n + m], ah, vf[2 * m], vf[2 * m + 1]);
+                    }
+                }
             }
         }
         __syncthreads();  // every warp is done with Hs, Q, Kh, Vs, A of this chunk
-        // H^T into Hs (row stride K + 4 words: lanes (gr, tg) hit banks 8 tg + gr, no conflicts).
+        issue_chunk<S, KS>(a, next, b, h, c0, t0 + kC);  // unconditional (past T: zeros, no loads), so that
+                                                        // `next` is dead from store_chunk to here
+        // H^T into Hs (SW128: lanes (gr, tg) hit 8 distinct 16-byte chunks x 4 words, no conflicts).
 #pragma unroll
         for (int n = 0; n < NT; ++n)
 #pragma unroll
             for (int e = 0; e < 4; ++e)
-                s.Hs[(hc0 + 8 * n + 2 * tg + (e & 1)) * S::LHT + hr0 + gr + (e >= 2 ? 8 : 0)] = __uint_as_float(tf32(Hacc[n][e]));
+                s.Hs[wg::sw128<BV>(hc0 + 8 * n + 2 * tg + (e & 1), hr0 + gr + (e >= 2 ? 8 : 0))] = __uint_as_float(tf32(Hacc[n][e]));
+        wg::fence_proxy_async();
         __syncthreads();
     }
     if (a.ht)
@@ -652,12 +745,12 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
 }
 
 // KS / K halves of the full head dim KS (KS = 256: 2, the two blocks of a cluster), else 1.
-template <int K, int KS, int BV, bool EXACT>
+template <int K, int KS, int BV, bool EXACT, bool WG>
 void launch_tile(const FwdArgs& a, int B, cudaStream_t stream) {
     const size_t smem = sizeof(Smem<K, BV>);
     static bool configured = false;  // one attribute call per process and instance (same value every time)
     if (!configured) {
-        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_chunk_fwd_kernel<K, KS, BV, EXACT>,
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_chunk_fwd_kernel<K, KS, BV, EXACT, WG>,
                                              cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
@@ -673,9 +766,9 @@ void launch_tile(const FwdArgs& a, int B, cudaStream_t stream) {
         attr.val.clusterDim.x = 2, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = 1;
         cfg.attrs = &attr;
         cfg.numAttrs = 1;
-        HGRN_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gla_chunk_fwd_kernel<K, KS, BV, EXACT>, a));
+        HGRN_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gla_chunk_fwd_kernel<K, KS, BV, EXACT, WG>, a));
     } else {
-        gla_chunk_fwd_kernel<K, KS, BV, EXACT><<<grid, threads_of<BV>, smem, stream>>>(a);
+        gla_chunk_fwd_kernel<K, KS, BV, EXACT, WG><<<grid, threads_of<BV>, smem, stream>>>(a);
     }
     HGRN_LAUNCH_CHECK();
 }
@@ -694,7 +787,10 @@ int fwd_block_width(const GlaDims& d, int nh) {
 
 template <int K, int KS, int BV>
 void launch_bv(const FwdArgs& a, int B, cudaStream_t stream) {
-    (a.ht || a.hs) ? launch_tile<K, KS, BV, true>(a, B, stream) : launch_tile<K, KS, BV, false>(a, B, stream);
+    if (a.wgmma)
+        (a.ht || a.hs) ? launch_tile<K, KS, BV, true, true>(a, B, stream) : launch_tile<K, KS, BV, false, true>(a, B, stream);
+    else
+        (a.ht || a.hs) ? launch_tile<K, KS, BV, true, false>(a, B, stream) : launch_tile<K, KS, BV, false, false>(a, B, stream);
 }
 
 template <int K, int KS>
@@ -759,6 +855,8 @@ bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const 
     a.hs = f32_out(out.states, "states");
     a.T = int(d.T), a.H = int(d.H), a.V = int(d.V);
     a.scale = scale;
+    const char* wge = std::getenv("HGRN_GLA_FWD_WGMMA");  // read per call (tests)
+    a.wgmma = !(wge && std::atoi(wge) == 0);
     int dev = 0, optin = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
