@@ -90,8 +90,8 @@ struct alignas(1024) Smem {
 };
 
 // One chunk's inputs in registers (16-byte vectors per thread): all global loads of a chunk are issued
-// before any is used, so their latencies overlap. (Issuing the next chunk's loads during the state update
-// was measured: within noise at BV = 128 (0.566 -> 0.556 ms), slower elsewhere through register spills.)
+// before any is used, so their latencies overlap. The sequential kernel issues them one chunk ahead, after the
+// state update (few registers live there; issuing them during the update spilled).
 template <class S>
 struct ChunkRegs {
     static constexpr int NQ = kC * S::KD / 8 / S::NTH, NG = kC * S::KD / 4 / S::NTH;
@@ -352,16 +352,6 @@ __device__ __forceinline__ void st_cluster_f2(float* local, unsigned rank, float
 #endif
 }
 
-// o = s q~ H + A v for the chunk at t0 and the V tile c0.., from G (q~), A, Vs and Hs; warp w: rows
-// 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles), i.e. warpgroup w / 4 owns a 64 x 32 tile of o.
-// HT: Hs holds H^T already rounded to TF32 (the sequential kernel rounds each state element once when it
-// writes Hs, instead of once per reading warp). With WG (where compiled for sm_90a) each warpgroup forms its
-// q~ H tile with K / 8 wgmma m64n32k8 reading q~ and H^T from shared memory; otherwise the fragments of q~
-// and H^T load with ldmatrix (4 words a lane per instruction) for mma.sync. Else (not HT) Hs holds H in fp32
-// (the split path's cp.async copy of H_n). Then A v on mma.sync.
-// K = 256 (KS > K, this block one K half kh): PAIR, the two halves are the CTAs of a cluster: half 1 adds its
-// fp32 o into half 0's Q plane (free after the scores), half 0 sums and writes bf16 o. Else each half writes
-// an fp32 partial into a.o32 (summed by gla_sum_halves_kernel).
 // A v on bf16 MMAs into acc (A as hi + lo pairs: 16 bits; v exact): warp w, rows 16 (w % 4).., columns
 // 32 (w / 4).., only the key blocks u <= the row block (the others are zero).
 template <class S>
@@ -385,6 +375,16 @@ __device__ __forceinline__ void scores_times_v(const S& s, float (&acc)[4][4]) {
     }
 }
 
+// o = s q~ H + A v for the chunk at t0 and the V tile c0.., from G (q~), A, Vs and Hs; warp w: rows
+// 16 (w % 4).., columns 32 (w / 4).. (4 n-tiles), i.e. warpgroup w / 4 owns a 64 x 32 tile of o.
+// HT: Hs holds H^T already rounded to TF32 (the sequential kernel rounds each state element once when it
+// writes Hs, instead of once per reading warp). With WG (where compiled for sm_90a) each warpgroup forms its
+// q~ H tile with K / 8 wgmma m64n32k8 reading q~ and H^T from shared memory; otherwise the fragments of q~
+// and H^T load with ldmatrix (4 words a lane per instruction) for mma.sync. Else (not HT) Hs holds H in fp32
+// (the split path's cp.async copy of H_n). Then A v on mma.sync.
+// K = 256 (KS > K, this block one K half kh): PAIR, the two halves are the CTAs of a cluster: half 1 adds its
+// fp32 o into half 0's Q plane (free after the scores), half 0 sums and writes bf16 o. Else each half writes
+// an fp32 partial into a.o32 (summed by gla_sum_halves_kernel).
 template <class S, int KS, bool HT, bool PAIR = false, bool WG = false>
 __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h, int c0, int t0, int kh = 0) {
     [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
