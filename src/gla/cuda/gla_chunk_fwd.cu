@@ -149,7 +149,7 @@ __device__ __forceinline__ void store_v_pair(S& s, int m, int c, const uint4& x,
 template <class S>
 __device__ __forceinline__ void v_frags(const S& s, int u0, int c, uint32_t (&r)[4]) {
     const int lane = threadIdx.x & 31;
-    mma::ldsm_x4_trans(r, wg::smem_u32(s.Vs) + wg::sw128_bf16_bytes<kC>(u0 + (lane & 7) + 8 * ((lane >> 3) & 1),
+    mma::ldsm_x4_trans(r, smem_u32(s.Vs) + wg::sw128_bf16_bytes<kC>(u0 + (lane & 7) + 8 * ((lane >> 3) & 1),
                                                                           c + 8 * (lane >> 4)));
 }
 
@@ -345,7 +345,7 @@ __device__ __forceinline__ void cluster_barrier() {
 }
 __device__ __forceinline__ void st_cluster_f2(float* local, unsigned rank, float x, float y) {
 #if __CUDA_ARCH__ >= 900
-    const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(local));
+    const uint32_t addr = smem_u32(local);
     uint32_t remote;
     asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(addr), "r"(rank));
     asm volatile("st.shared::cluster.v2.f32 [%0], {%1, %2};" ::"r"(remote), "f"(x), "f"(y) : "memory");
@@ -396,7 +396,7 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
     if constexpr (HT && WG) {
         // q~ H on wgmma: column block kk / 4 of a plane is R x 128 bytes, step kk % 4 within it 32 bytes. (A v
         // on mma.sync into a second accumulator while they run measured slower: 373 -> 390 us at 8x2048.)
-        const uint32_t qa = wg::smem_u32(s.G), ha = wg::smem_u32(s.Hs) + oc0 * 128;
+        const uint32_t qa = smem_u32(s.G), ha = smem_u32(s.Hs) + oc0 * 128;
         wg::pin(oacc);
         wg::fence();
 #pragma unroll
@@ -421,9 +421,9 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
 #pragma unroll 4
             for (int j0 = 0; j0 < K; j0 += 8) {
                 uint32_t qf[4], hf0[4], hf1[4];
-                ldsm_x4(qf, wg::smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
-                ldsm_x4(hf0, wg::smem_u32(s.Hs + wg::sw128<BV>(hr, j0 + hc)));
-                ldsm_x4(hf1, wg::smem_u32(s.Hs + wg::sw128<BV>(hr + 16, j0 + hc)));
+                ldsm_x4(qf, smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
+                ldsm_x4(hf0, smem_u32(s.Hs + wg::sw128<BV>(hr, j0 + hc)));
+                ldsm_x4(hf1, smem_u32(s.Hs + wg::sw128<BV>(hr + 16, j0 + hc)));
                 mma(oacc[0], qf[0], qf[1], qf[2], qf[3], hf0[0], hf0[1]);
                 mma(oacc[1], qf[0], qf[1], qf[2], qf[3], hf0[2], hf0[3]);
                 mma(oacc[2], qf[0], qf[1], qf[2], qf[3], hf1[0], hf1[1]);
@@ -433,7 +433,7 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
 #pragma unroll 2
             for (int j0 = 0; j0 < K; j0 += 8) {
                 uint32_t qf[4];
-                ldsm_x4(qf, wg::smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
+                ldsm_x4(qf, smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
 #pragma unroll
                 for (int n = 0; n < 4; ++n) {
                     const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
@@ -611,9 +611,8 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
     }
 }
 
-// EXACT: the state update keeps fp32 accuracy (k~ split into two TF32 halves), needed when the final state
-// ht is an output; without ht the state only feeds o (bf16), where one TF32 product (relative error ~3e-4,
-// against bf16's 2e-3 rounding of o) is enough.
+// EXACT: the state update keeps fp32 accuracy (k~ split into bf16 hi + lo + lo2), needed when the state itself
+// leaves the kernel (ht, the chunk states); otherwise it only feeds o (bf16), where hi + lo (16 bits) is enough.
 template <int K, int KS, int BV, bool EXACT, bool WG>
 __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArgs a) {
     using S = Smem<K, BV>;
@@ -622,7 +621,7 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
     // WG: q~ H (and at K = 128 the state update) on wgmma where compiled for sm_90a. A template parameter, not
     // a runtime branch: ptxas serializes wgmma placed under a branch it cannot prove uniform. The SW128 planes
     // must start at 1024-byte boundaries (__align__ above; checked once).
-    if (WG && HGRN_HAVE_WGMMA && ((wg::smem_u32(s.G) | wg::smem_u32(s.Hs) | wg::smem_u32(s.Vs)) & 1023u) != 0) __trap();
+    if (WG && HGRN_HAVE_WGMMA && ((smem_u32(s.G) | smem_u32(s.Hs) | smem_u32(s.Vs)) & 1023u) != 0) __trap();
     // K = 256: blockIdx.x = 2 tile + half, the two halves of a V tile forming a cluster (see output_tile).
     const int kh = KS > K ? blockIdx.x % 2 : 0;
     const int c0 = (KS > K ? blockIdx.x / 2 : blockIdx.x) * BV, h = blockIdx.y, b = blockIdx.z;
@@ -691,7 +690,7 @@ __global__ void __launch_bounds__(threads_of<BV>, 1) gla_chunk_fwd_kernel(FwdArg
             uint32_t ah[kC / 16][4], al[kC / 16][4], al2[kC / 16][4];
 #pragma unroll
             for (int kk = 0; kk < kC / 16; ++kk) split_k(16 * kk, ah[kk], al[kk], al2[kk]);
-            const uint32_t vb = wg::smem_u32(s.Vs) + (hc0 / 64) * (kC * 128);  // this tile's 64-column block
+            const uint32_t vb = smem_u32(s.Vs) + (hc0 / 64) * (kC * 128);  // this tile's 64-column block
             wg::pin(Hacc);
             wg::fence();
 #pragma unroll

@@ -12,6 +12,7 @@
 #include "core/cuda_check.cuh"
 #include "core/cuda_scratch.cuh"
 #include "core/tensor.h"
+#include "gla/cuda/gla_mma.cuh"  // smem_u32
 
 namespace hgrn::gla_cuda {
 
@@ -26,8 +27,7 @@ __device__ __forceinline__ int pair_index(int i, int b) { return i * (i - 1) / 2
 
 // 16 bytes global -> shared without passing through registers; wait for all of a thread's copies.
 __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-    const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_u32(dst)), "l"(src));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N>  // wait until at most N of this thread's committed groups are pending

@@ -12,6 +12,13 @@
 
 #include <cstdint>
 
+namespace hgrn::gla_cuda {
+
+// The shared-state-space address of p (for ldmatrix, cp.async, wgmma descriptors).
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
+
+}  // namespace hgrn::gla_cuda
+
 namespace hgrn::gla_cuda::mma {
 
 __device__ __forceinline__ uint32_t tf32(float x) {
@@ -126,7 +133,7 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
 __device__ __forceinline__ void load_a_bf16(uint32_t (&a)[4], const __nv_bfloat16* A, int lda, int r0, int k) {
     const int lane = threadIdx.x & 31;
     const __nv_bfloat16* p = A + (r0 + (lane & 7) + 8 * ((lane >> 3) & 1)) * lda + k + 8 * (lane >> 4);
-    ldsm_x4(a, static_cast<uint32_t>(__cvta_generic_to_shared(p)));
+    ldsm_x4(a, smem_u32(p));
 }
 
 // One warp: acc[n] (rows r0.., columns n0 + 8 n..) += sum over k in [k0, k1) of A[r][k] Bn[n0 + 8 n + c][k],

@@ -20,6 +20,8 @@
 
 #include <cstdint>
 
+#include "gla/cuda/gla_mma.cuh"  // smem_u32
+
 namespace hgrn::gla_cuda::wg {
 
 // wgmma exists only in the sm_90a compilation pass; elsewhere the callers take their mma.sync path.
@@ -40,8 +42,6 @@ template <int R>
 __device__ __forceinline__ int sw128_bf16_bytes(int u, int c) {
     return (c >> 6) * (R * 128) + u * 128 + ((((c & 63) >> 3) ^ (u & 7)) << 4) + ((c & 7) << 1);
 }
-
-__device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
 // Descriptor of a K-major SW128 operand whose first row starts at p (1024-byte aligned atom; 8-row groups
 // 1024 bytes apart). Stepping k within the 128-byte swizzle width adds the byte offset to the start address.
