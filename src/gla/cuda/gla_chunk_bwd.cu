@@ -361,6 +361,21 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         }
     __syncthreads();
 
+    // The epilogue's rows of q, g (and k): thread tid takes columns j0, j0 + 1 of rows tr0 + TS i, i < ER. All are
+    // loaded here, so that their latency hides behind the strict products.
+    constexpr int TS = kThreads / (K / 2), ER = kC / TS;
+    const int j0 = 2 * (tid % (K / 2)), tr0 = tid / (K / 2);
+    const int64_t step = int64_t(TS) * a.H * KS, off0 = row(t0 + tr0) * KS + j0;
+    __nv_bfloat162 qe[ER], ke[ER];
+    float2 ge[ER];
+#pragma unroll
+    for (int i = 0; i < ER; ++i) {
+        const bool in = t0 + tr0 + TS * i < a.T;
+        const int64_t o = off0 + step * i;
+        qe[i] = in ? *reinterpret_cast<const __nv_bfloat162*>(a.q + o) : __nv_bfloat162{};
+        ge[i] = in ? *reinterpret_cast<const float2*>(a.g + o) : make_float2(0.f, 0.f);
+        ke[i] = in && !fused ? *reinterpret_cast<const __nv_bfloat162*>(a.k + o) : __nv_bfloat162{};
+    }
     // dq^strict[t] = sum_{u < t} dA[t][u] k_u 2^{G_t - G_u} (factored: relative to r_b of t's block) into Kh,
     // dk^strict[u] = sum_{t > u} dA[t][u] q_t 2^{G_t - G_u} (relative to r_b of u's block) into Q (wide chunks:
     // exact sums, unfactored).
@@ -416,26 +431,13 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         }
     }
     __syncthreads();
-    // dq, dk and the dg terms, elementwise (two columns a thread per step, a short loop: small code):
+    // dq, dk and the dg terms, elementwise (two columns a thread per step, the rows loaded above):
     //   dq = s 2^G dq^inter + dq^strict + dA_tt k,   dk = 2^{Gamma-G} dk^inter + dk^strict + dA_tt q,
     //   X = q (s 2^G dq^inter + dq^strict) - k dk^strict,   Y = k 2^{Gamma-G} dk^inter,   W = -exp(g) dk.
-    // Thread: columns j0, j0 + 1 of rows t = tid / (K / 2) + TS i; the global offset advances by a constant.
-    // q, g (and k) of the next row are loaded one step ahead (their latency hides behind this row's work).
-    constexpr int TS = kThreads / (K / 2);
-    const int j0 = 2 * (tid % (K / 2));
-    const int64_t step = int64_t(TS) * a.H * KS;
-    int64_t off = row(t0 + tid / (K / 2)) * KS + j0;
-    __nv_bfloat162 qn{}, kn{};
-    float2 gn{};
-    const auto load_row = [&](int t, int64_t o) {
-        if (t0 + t >= a.T) return;
-        qn = *reinterpret_cast<const __nv_bfloat162*>(a.q + o);
-        gn = *reinterpret_cast<const float2*>(a.g + o);
-        if (!fused) kn = *reinterpret_cast<const __nv_bfloat162*>(a.k + o);
-    };
-    load_row(tid / (K / 2), off);
-#pragma unroll 1
-    for (int t = tid / (K / 2); t < kC; t += TS, off += step) {
+#pragma unroll
+    for (int i = 0; i < ER; ++i) {
+        const int t = tr0 + TS * i;
+        const int64_t off = off0 + step * i;
         const int tt = t0 + t, r = (t / 16) * 16;
         if (tt >= a.T) {
             *reinterpret_cast<float2*>(X + t * LQ + j0) = make_float2(0.f, 0.f);
@@ -443,10 +445,9 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
             *reinterpret_cast<float2*>(W + t * LQ + j0) = make_float2(0.f, 0.f);
             continue;
         }
-        const float2 qv = __bfloat1622float2(qn);
-        const float2 gv = gn;
-        const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y)) : __bfloat1622float2(kn);
-        if (t + TS < kC) load_row(t + TS, off + step);
+        const float2 qv = __bfloat1622float2(qe[i]);
+        const float2 gv = ge[i];
+        const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y)) : __bfloat1622float2(ke[i]);
         const float2 gi = *reinterpret_cast<const float2*>(X + t * LQ + j0);   // dq^inter (unscaled)
         const float2 ki = *reinterpret_cast<const float2*>(Y + t * LQ + j0);   // dk^inter (unscaled)
         const float2 zq = *reinterpret_cast<const float2*>(Zq + t * LQ + j0);  // dq^strict (factored)
