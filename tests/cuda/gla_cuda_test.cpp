@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <sstream>
 
@@ -324,6 +325,65 @@ TEST(GlaCudaSmall, ChunkSavedStates) {
     c = {1, 70, 2, 256, 128, DType::bf16, false, false, true, 1.0, 62};
     c.states = true;
     run_case(c, Path::chunk, true);
+}
+
+// Non-finite inputs: the tensor-core backward rounds its TF32 operands without cvt.rna's NaN guard and instead
+// writes NaN to every gradient of a chunk whose inputs or states hold inf / NaN. Wherever the float64 reference
+// is non-finite, ours must be too (ours may be non-finite in more elements). One bad element at a time, in the
+// middle chunk of three, in each input; fused (g alone) and explicit k; also with the forward's saved states.
+TEST(GlaCudaSmall, NonFiniteInputsPropagate) {
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    struct Bad {
+        const char* what;
+        double value;
+        bool fused, states;
+    };
+    const Bad cases[] = {{"q", nan, true, false}, {"k", nan, false, false}, {"v", nan, true, false},
+                         {"v", inf, false, false}, {"g", nan, true, false}, {"dout", nan, true, false},
+                         {"dout", -inf, false, true}, {"q", nan, false, true}};
+    for (const Bad& bad : cases) {
+        Case c{1, 150, 2, 128, 128, DType::bf16, bad.fused, true, true, 1.0, 51};
+        c.states = bad.states;
+        SCOPED_TRACE(testing::Message() << bad.what << " = " << bad.value << ", " << name(c));
+        Data d = make_data(c);
+        const std::string w = bad.what;
+        Vec& x = w == "q" ? d.q : w == "k" ? d.k : w == "v" ? d.v : w == "g" ? d.g : d.dout;
+        const int64_t width = (w == "v" || w == "dout") ? c.V : c.K;
+        x[size_t(((0 * c.T + 80) * c.H + 1) * width + 5)] = bad.value;  // t = 80 (chunk 1), head 1, column 5
+        const Result ref = reference(c, d, true);
+        const Shape qs{c.B, c.T, c.H, c.K}, vs{c.B, c.T, c.H, c.V}, ss{c.B, c.H, c.K, c.V};
+        Dev q(d.q, c.io, qs), v(d.v, c.io, vs), g(d.g, DType::f32, qs), h0(d.h0, DType::f32, ss);
+        Dev k = c.fused ? Dev() : Dev(d.k, c.io, qs);
+        GlaInputs in;
+        in.q = q.view(), in.k = k.view(), in.v = v.view(), in.g = g.view(), in.h0 = h0.view();
+        Dev o(c.io, vs), ht(DType::f32, ss);
+        Dev states = c.states ? Dev(DType::f32, gla_states_shape({c.B, c.T, c.H, c.K, c.V})) : Dev();
+        gla_chunk_forward(in, {o.view(), ht.view(), states.view()});
+        in.states = states.view();
+        Dev dout(d.dout, c.io, vs), dht(d.dht, DType::f32, ss);
+        Dev dq(c.io, qs), dv(c.io, vs), dg(DType::f32, qs), dh0(DType::f32, ss);
+        Dev dk = c.fused ? Dev() : Dev(c.io, qs);
+        gla_chunk_backward(in, {dout.view(), dht.view()}, {dq.view(), dk.view(), dv.view(), dg.view(), dh0.view()});
+        cuda_synchronize();
+        int64_t ref_bad = 0;
+        const auto check = [&](const char* what, const Vec& got, const Vec& want) {
+            int64_t missing = 0;
+            for (size_t i = 0; i < want.size(); ++i) {
+                if (std::isfinite(want[i])) continue;
+                ++ref_bad;
+                if (std::isfinite(got[i])) ++missing;
+            }
+            EXPECT_EQ(missing, 0) << what << ": finite where the float64 reference is not";
+        };
+        check("o", o.download(), ref.o);
+        check("ht", ht.download(), ref.ht);
+        check("dq", dq.download(), ref.dq);
+        if (!c.fused) check("dk", dk.download(), ref.dk);
+        check("dv", dv.download(), ref.dv);
+        check("dg", dg.download(), ref.dg);
+        check("dh0", dh0.download(), ref.dh0);
+        EXPECT_GT(ref_bad, 0) << "the reference has no non-finite output: the case tests nothing";
+    }
 }
 
 TEST(GlaCuda, ChunkSavedStatesShapes) {

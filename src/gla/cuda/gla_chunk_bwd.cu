@@ -17,6 +17,9 @@
 // sides use three TF32 products (hi hi + hi lo + lo hi); with one bf16 side (dO H^T, v D^T) the bf16 tiles
 // meet the fp32 state split into bf16 hi + lo + lo2 (three m16n8k16 products, exact operands); dA = dO v^T is
 // one exact bf16 product; dv (bf16 output) and A use one TF32 product. Covered: bf16 q/k/v/dout/dq/dk/dv, fp32 g/dg/states, K in {64, 128, 256}, V % 64 == 0.
+// Non-finite inputs: the TF32 operands are rounded without cvt.rna's inf / NaN guard (gla_mma.cuh tf32_fast), so
+// each block checks its q, k, g, v, dout and states and, if any holds inf / NaN, writes NaN to all its gradients
+// (a superset of the elements the exact math makes non-finite).
 // K = 256: the state pass runs as is (K/32 row tiles); the per-chunk kernel runs the K = 128 instance on the
 // two 128-column halves (A, dv, dq^strict, ... are sums or column slices over K): dq, dk, dg of each half
 // are exact slices, dv is the sum of the halves' fp32 partials (summed into bf16 by a last small kernel).
@@ -100,6 +103,24 @@ __device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const fl
     }
 }
 
+// NaN into every gradient of the chunk's rows t0.. (this K half's columns of dq, dk, dg; dv or its fp32 partial).
+template <int K, int KS>
+__device__ void poison_chunk(const BwdArgs& a, int b, int h, int t0) {
+    const int rows = min(kC, a.T - t0);
+    const float nan = __int_as_float(0x7fffffff);
+    const __nv_bfloat16 nan16 = __float2bfloat16(nan);
+    for (int i = threadIdx.x; i < rows * K; i += blockDim.x) {
+        const int64_t o = ((int64_t(b) * a.T + t0 + i / K) * a.H + h) * KS + i % K;
+        a.dq[o] = nan16, a.dg[o] = nan;
+        if (a.dk) a.dk[o] = nan16;
+    }
+    for (int i = threadIdx.x; i < rows * a.V; i += blockDim.x) {
+        const int64_t o = ((int64_t(b) * a.T + t0 + i / a.V) * a.H + h) * a.V + i % a.V;
+        if constexpr (KS > K) a.dv32[o] = nan;
+        else a.dv[o] = nan16;
+    }
+}
+
 template <int K, int KS>
 __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd_chunk_kernel(BwdArgs a) {
     using S = BSmem<K>;
@@ -148,6 +169,9 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     };
     load_vd(0);
 
+    // Non-finite inputs: the products below round their TF32 operands with tf32_fast, which can turn a NaN into
+    // -0; a chunk whose q, k, g, v, dout or states hold inf / NaN gets NaN in all its gradients instead (at the end).
+    uint32_t bad = 0;
     // q, k, G of the chunk.
     {
         constexpr int NQ = kC * K / 8 / kThreads, NG = kC * K / 4 / kThreads;
@@ -167,6 +191,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
 #pragma unroll
         for (int i = 0; i < NQ; ++i) {
             const int idx = tid + i * kThreads, t = idx / (K / 8), j = 8 * (idx % (K / 8));
+            bad |= nonfinite_bf16x8(rq[i]) | nonfinite_bf16x8(rk[i]);
             unpack8(rq[i], s.Q + t * LQ + j);
             if (!fused) unpack8(rk[i], s.Kh + t * LQ + j);
         }
@@ -174,6 +199,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         for (int i = 0; i < NG; ++i) {
             const int idx = tid + i * kThreads, t = idx / (K / 4), j = 4 * (idx % (K / 4));
             const float4 gv = rg[i];  // 16-byte stores (rows of LQ floats are 16-byte aligned)
+            bad |= nonfinite_f32x4(gv);
             *reinterpret_cast<float4*>(s.G + t * LQ + j) = make_float4(gv.x * kLog2e, gv.y * kLog2e, gv.z * kLog2e, gv.w * kLog2e);
             if (fused)
                 *reinterpret_cast<float4*>(s.Kh + t * LQ + j) =
@@ -271,6 +297,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
 #pragma unroll
             for (int i = 0; i < NVL; ++i) {
                 const int idx = tid + i * kThreads, t = idx / (TV / 8), c = 8 * (idx % (TV / 8));
+                bad |= nonfinite_bf16x8(rv[i]) | nonfinite_bf16x8(rd[i]);
                 *reinterpret_cast<uint4*>(Vt16 + t * L16 + c) = rv[i];
                 *reinterpret_cast<uint4*>(dOt16 + t * L16 + c) = rd[i];
             }
@@ -306,11 +333,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
 #pragma unroll 4
             for (int k = 0; k < K; k += 8) {
                 const float c0 = ca[k], c1 = ca[k + 4];
-                const uint32_t a0 = mma::tf32(ka[k] * c0), a1 = mma::tf32(ka[k + 8 * LQ] * c0);
-                const uint32_t a2 = mma::tf32(ka[k + 4] * c1), a3 = mma::tf32(ka[k + 8 * LQ + 4] * c1);
+                const uint32_t a0 = mma::tf32_fast(ka[k] * c0), a1 = mma::tf32_fast(ka[k + 8 * LQ] * c0);
+                const uint32_t a2 = mma::tf32_fast(ka[k + 4] * c1), a3 = mma::tf32_fast(ka[k + 8 * LQ + 4] * c1);
 #pragma unroll
                 for (int nn = 0; nn < NV8; ++nn)
-                    mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32(db[k * LS + 8 * nn]), mma::tf32(db[(k + 4) * LS + 8 * nn]));
+                    mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32_fast(db[k * LS + 8 * nn]), mma::tf32_fast(db[(k + 4) * LS + 8 * nn]));
             }
         }
 #pragma unroll
@@ -334,6 +361,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         float r = rsum[nn];
         r += __shfl_xor_sync(0xffffffffu, r, 1);
         r += __shfl_xor_sync(0xffffffffu, r, 2);
+        bad |= nonfinite_f32(r);  // a non-finite H_n or D_n element makes its row's sum non-finite
         if (tg == 0) s.R[w * KW + 8 * nn + gr] = r;
     }
     // dq^inter, dk^inter (unscaled) into X, Y (over the tiles, free now).
@@ -500,6 +528,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
             if (t0 + t < a.T) *dgp = ax + W[t * LQ + j];
         }
     }
+    if (__syncthreads_or(bad != 0)) poison_chunk<K, KS>(a, b, h, t0);
 }
 
 template <int K, int KS>

@@ -46,6 +46,20 @@ __device__ __forceinline__ void unpack8(const uint4& u, float* dst) {  // dst 16
     reinterpret_cast<float4*>(dst)[1] = make_float4(f2.x, f2.y, f3.x, f3.y);
 }
 
+// Non-finite detection for kernels whose TF32 operands skip the inf / NaN guard (gla_mma.cuh, tf32_fast): nonzero
+// where an element has an all-ones exponent (inf or NaN). Eight bf16 of a 16-byte load: per 32-bit pair, the
+// exponent fields plus one carry into bit 15 / 31 exactly when they are all ones.
+__device__ __forceinline__ uint32_t nonfinite_bf16x8(const uint4& u) {
+    const auto f = [](uint32_t w) { return ((w & 0x7f807f80u) + 0x00800080u) & 0x80008000u; };
+    return f(u.x) | f(u.y) | f(u.z) | f(u.w);
+}
+__device__ __forceinline__ uint32_t nonfinite_f32(float x) {
+    return ((__float_as_uint(x) & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+}
+__device__ __forceinline__ uint32_t nonfinite_f32x4(const float4& v) {
+    return nonfinite_f32(v.x) | nonfinite_f32(v.y) | nonfinite_f32(v.z) | nonfinite_f32(v.w);
+}
+
 // 2^x in one MUFU instruction (max relative error ~2^-22; results below 2^-126 flush to zero, which only
 // drops terms that are negligible next to the ones they are summed with).
 __device__ __forceinline__ float exp2_fast(float x) {

@@ -21,11 +21,20 @@ __device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast
 
 namespace hgrn::gla_cuda::mma {
 
+// x rounded to TF32 (to nearest, ties away from zero), as an mma operand. inf and NaN stay inf and NaN.
 __device__ __forceinline__ uint32_t tf32(float x) {
     uint32_t r;
     asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
     return r;
 }
+// The same rounding in one integer add: x's bits plus half a TF32 ulp (bit 12); the tensor cores read only the
+// upper 19 bits of a TF32 operand, so the sum is the rounded operand. nvcc's cvt.rna adds a guard for inf / NaN
+// (three instructions where this takes one). Exact for finite x and inf, but a NaN whose upper mantissa bits are
+// all set (0x7fffffff, what arithmetic on a NaN gives) wraps to -0: a kernel using it must detect non-finite
+// inputs itself (gla_cuda_common.cuh, nonfinite_*) and poison what they reach.
+__device__ __forceinline__ uint32_t tf32_fast(float x) { return __float_as_uint(x) + 0x1000u; }
+// Its rounded value as an fp32 number (low 13 bits cleared): for the residual x - tf32_fast_value(x) of a split.
+__device__ __forceinline__ float tf32_fast_value(float x) { return __uint_as_float(tf32_fast(x) & 0xffffe000u); }
 __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm volatile(
         "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
@@ -91,7 +100,8 @@ enum Prec {
 
 // One warp: acc[n] (the 16 x 8 tile n) += sum over k in [k0, k1) of A(r, k) B(k, 8 n + c) fs(8 n + c), r < 16,
 // c < 8. fa(r, k), fb(k, c) and the column scale fs(c) return fp32 values (from shared memory); fs is read
-// once per call, not per k. k0 and k1 are multiples of 8.
+// once per call, not per k. k0 and k1 are multiples of 8. Operands rounded by tf32_fast: the caller sees to
+// non-finite inputs.
 template <int P, int NT, class FA, class FB, class FS>
 __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, const FA& fa, const FB& fb,
                                          const FS& fs) {
@@ -105,17 +115,17 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
         uint32_t ah[4], al[4];
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-            ah[e] = tf32(x[e]);
-            al[e] = P == kSplit3 ? tf32(x[e] - __uint_as_float(ah[e])) : 0u;
+            ah[e] = tf32_fast(x[e]);
+            al[e] = P == kSplit3 ? tf32_fast(x[e] - tf32_fast_value(x[e])) : 0u;
         }
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr) * sc[n], y1 = fb(k + tg + 4, 8 * n + gr) * sc[n];
             constexpr bool bx = P == kTF32xB;
-            const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32(y0);
-            const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32(y1);
+            const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32_fast(y0);
+            const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32_fast(y1);
             if (P == kSplit3) {  // small terms first
-                mma(acc[n], ah, tf32(y0 - __uint_as_float(bh0)), tf32(y1 - __uint_as_float(bh1)));
+                mma(acc[n], ah, tf32_fast(y0 - tf32_fast_value(y0)), tf32_fast(y1 - tf32_fast_value(y1)));
             }
             if (P == kSplit3) mma(acc[n], al, bh0, bh1);
             mma(acc[n], ah, bh0, bh1);
