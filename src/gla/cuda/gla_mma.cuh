@@ -35,8 +35,10 @@ __device__ __forceinline__ uint32_t tf32(float x) {
 __device__ __forceinline__ uint32_t tf32_fast(float x) { return __float_as_uint(x) + 0x1000u; }
 // Its rounded value as an fp32 number (low 13 bits cleared): for the residual x - tf32_fast_value(x) of a split.
 __device__ __forceinline__ float tf32_fast_value(float x) { return __uint_as_float(tf32_fast(x) & 0xffffe000u); }
+// (Register-only, so not volatile: the compiler may interleave independent products; the order of the products
+// into one accumulator is fixed by their data dependence.)
 __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile(
+    asm(
         "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
         "{%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -54,7 +56,7 @@ __device__ __forceinline__ void mma(float (&c)[4], uint32_t a0, uint32_t a1, uin
 // a1 = A[gr+8][2tg, 2tg+1], a2 = A[gr][2tg+8, 2tg+9], a3 = A[gr+8][2tg+8, 2tg+9]; b0 = B[2tg, 2tg+1][gr],
 // b1 = B[2tg+8, 2tg+9][gr] (the lower column / row in the low half); C as in the TF32 form.
 __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile(
+    asm(
         "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
         "{%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -118,18 +120,26 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
             ah[e] = tf32_fast(x[e]);
             al[e] = P == kSplit3 ? tf32_fast(x[e] - tf32_fast_value(x[e])) : 0u;
         }
+        uint32_t bh[NT][2], bl[NT][2];
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr) * sc[n], y1 = fb(k + tg + 4, 8 * n + gr) * sc[n];
             constexpr bool bx = P == kTF32xB;
-            const uint32_t bh0 = bx ? __float_as_uint(y0) : tf32_fast(y0);
-            const uint32_t bh1 = bx ? __float_as_uint(y1) : tf32_fast(y1);
-            if (P == kSplit3) {  // small terms first
-                mma(acc[n], ah, tf32_fast(y0 - tf32_fast_value(y0)), tf32_fast(y1 - tf32_fast_value(y1)));
-            }
-            if (P == kSplit3) mma(acc[n], al, bh0, bh1);
-            mma(acc[n], ah, bh0, bh1);
+            bh[n][0] = bx ? __float_as_uint(y0) : tf32_fast(y0);
+            bh[n][1] = bx ? __float_as_uint(y1) : tf32_fast(y1);
+            bl[n][0] = P == kSplit3 ? tf32_fast(y0 - tf32_fast_value(y0)) : 0u;
+            bl[n][1] = P == kSplit3 ? tf32_fast(y1 - tf32_fast_value(y1)) : 0u;
         }
+        // Per accumulator: small terms first (hi lo, lo hi, then hi hi); the tiles interleaved, so that
+        // consecutive products are independent.
+        if (P == kSplit3) {
+#pragma unroll
+            for (int n = 0; n < NT; ++n) mma(acc[n], ah, bl[n][0], bl[n][1]);
+#pragma unroll
+            for (int n = 0; n < NT; ++n) mma(acc[n], al, bh[n][0], bh[n][1]);
+        }
+#pragma unroll
+        for (int n = 0; n < NT; ++n) mma(acc[n], ah, bh[n][0], bh[n][1]);
     }
 }
 template <int P, int NT, class FA, class FB>
@@ -191,23 +201,26 @@ __device__ __forceinline__ void warp_mma_strip2_bf16(float (&accq)[M][NT][4], fl
             split_bf16(k0v.x, k0v.y, bk[n][0][0], bk[n][1][0], bk[n][2][0]);
             split_bf16(k1v.x, k1v.y, bk[n][0][1], bk[n][1][1], bk[n][2][1]);
         }
+        // Two row strips at a time: per accumulator the small terms first (lo2, lo, then hi), the 4 NT
+        // accumulators interleaved so that consecutive products are independent.
+        static_assert(M % 2 == 0, "row strips in pairs");
 #pragma unroll
-        for (int m = 0; m < M; ++m) {
-            uint32_t a[4];
-            load_a_bf16(a, Aq, lda, 16 * m, k);
+        for (int m = 0; m < M; m += 2) {
+            uint32_t aq[2][4], ak[2][4];
 #pragma unroll
-            for (int n = 0; n < NT; ++n) {
-                mma_bf16(accq[m][n], a, bq[n][2][0], bq[n][2][1]);  // small terms first
-                mma_bf16(accq[m][n], a, bq[n][1][0], bq[n][1][1]);
-                mma_bf16(accq[m][n], a, bq[n][0][0], bq[n][0][1]);
+            for (int i = 0; i < 2; ++i) {
+                load_a_bf16(aq[i], Aq, lda, 16 * (m + i), k);
+                load_a_bf16(ak[i], Ak, lda, 16 * (m + i), k);
             }
-            load_a_bf16(a, Ak, lda, 16 * m, k);
 #pragma unroll
-            for (int n = 0; n < NT; ++n) {
-                mma_bf16(acck[m][n], a, bk[n][2][0], bk[n][2][1]);
-                mma_bf16(acck[m][n], a, bk[n][1][0], bk[n][1][1]);
-                mma_bf16(acck[m][n], a, bk[n][0][0], bk[n][0][1]);
-            }
+            for (int part = 2; part >= 0; --part)
+#pragma unroll
+                for (int i = 0; i < 2; ++i)
+#pragma unroll
+                    for (int n = 0; n < NT; ++n) {
+                        mma_bf16(accq[m + i][n], aq[i], bq[n][part][0], bq[n][part][1]);
+                        mma_bf16(acck[m + i][n], ak[i], bk[n][part][0], bk[n][part][1]);
+                    }
         }
     }
 }
