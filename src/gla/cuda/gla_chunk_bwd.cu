@@ -171,6 +171,9 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
 
     // Non-finite inputs: the products below round their TF32 operands with tf32_fast, which can turn a NaN into
     // -0; a chunk whose q, k, g, v, dout or states hold inf / NaN gets NaN in all its gradients instead (at the end).
+    // q, k, g are checked as loaded; v and dout through dA = dO v^T (dA[t][t] = <dO_t, v_t> is non-finite when
+    // either row holds an inf / NaN: a NaN or inf times anything, 0 included, is non-finite); H_n, D_n through
+    // rowsum(H_n . D_n).
     uint32_t bad = 0;
     // q, k, G of the chunk.
     {
@@ -297,7 +300,6 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
 #pragma unroll
             for (int i = 0; i < NVL; ++i) {
                 const int idx = tid + i * kThreads, t = idx / (TV / 8), c = 8 * (idx % (TV / 8));
-                bad |= nonfinite_bf16x8(rv[i]) | nonfinite_bf16x8(rd[i]);
                 *reinterpret_cast<uint4*>(Vt16 + t * L16 + c) = rv[i];
                 *reinterpret_cast<uint4*>(dOt16 + t * L16 + c) = rd[i];
             }
@@ -384,6 +386,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         for (int e = 0; e < 4; ++e) {
             const int t = 16 * rb + gr + 8 * (e >> 1), u = CA * ch + 8 * nn + 2 * tg + (e & 1);
             const float val = dA[nn][e] * a.scale;
+            bad |= nonfinite_f32(val);  // v and dout: each row meets the other's on dA's diagonal
             s.A[t * LT + u] = u < t ? val : 0.f;
             if (u == t) s.dAd[t] = val;
         }
@@ -461,7 +464,8 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     __syncthreads();
     // dq, dk and the dg terms, elementwise (two columns a thread per step, the rows loaded above):
     //   dq = s 2^G dq^inter + dq^strict + dA_tt k,   dk = 2^{Gamma-G} dk^inter + dk^strict + dA_tt q,
-    //   X = q (s 2^G dq^inter + dq^strict) - k dk^strict,   Y = k 2^{Gamma-G} dk^inter,   W = -exp(g) dk.
+    //   X = q (s 2^G dq^inter + dq^strict) - k dk^strict,   Y = k 2^{Gamma-G} dk^inter,   W = -exp(g) dk
+    //   (exp(g) the one one_minus_exp forms for k, by ex2.approx).
 #pragma unroll
     for (int i = 0; i < ER; ++i) {
         const int t = tr0 + TS * i;
@@ -475,7 +479,8 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         }
         const float2 qv = __bfloat1622float2(qe[i]);
         const float2 gv = ge[i];
-        const float2 kv = fused ? make_float2(one_minus_exp(gv.x), one_minus_exp(gv.y)) : __bfloat1622float2(ke[i]);
+        float fg[2] = {1.f, 1.f};  // exp(g) (fused form)
+        const float2 kv = fused ? make_float2(one_minus_exp(gv.x, fg[0]), one_minus_exp(gv.y, fg[1])) : __bfloat1622float2(ke[i]);
         const float2 gi = *reinterpret_cast<const float2*>(X + t * LQ + j0);   // dq^inter (unscaled)
         const float2 ki = *reinterpret_cast<const float2*>(Y + t * LQ + j0);   // dk^inter (unscaled)
         const float2 zq = *reinterpret_cast<const float2*>(Zq + t * LQ + j0);  // dq^strict (factored)
@@ -494,7 +499,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
             dk[x] = dki + dks + dAd * qx;
             xo[x] = qx * dqp - kx * dks;
             yo[x] = kx * dki;
-            wo[x] = fused ? -expf(x ? gv.y : gv.x) * dk[x] : 0.f;
+            wo[x] = fused ? -fg[x] * dk[x] : 0.f;
         }
         *reinterpret_cast<__nv_bfloat162*>(a.dq + off) = __floats2bfloat162_rn(dq[0], dq[1]);
         if (a.dk) *reinterpret_cast<__nv_bfloat162*>(a.dk + off) = __floats2bfloat162_rn(dk[0], dk[1]);

@@ -72,7 +72,9 @@ __device__ __forceinline__ float exp2_fast(float x) {
 // third of expm1f's instructions: a degree-7 Taylor polynomial of -expm1 where |g| < 0.35 (no cancellation),
 // else 1 - 2^{g log2 e} (k >= 0.29 there, so the exponential's error is amplified at most 2.4x). g = -inf
 // gives 1. (Host check over g in [-1e10, -1e-10]: worst 1.3 ulp with an exact exp2.)
-__device__ __forceinline__ float one_minus_exp(float g) {
+// The form with f: it also returns exp(g) as 2^{g log2 e} (ex2.approx: relative error ~2^-22, 0 below 2^-126), which
+// the branch above computes anyway, for callers that need the forget gate too.
+__device__ __forceinline__ float one_minus_exp(float g, float& f) {
     float p = 1.f / 5040;
     p = fmaf(p, g, 1.f / 720);
     p = fmaf(p, g, 1.f / 120);
@@ -80,8 +82,12 @@ __device__ __forceinline__ float one_minus_exp(float g) {
     p = fmaf(p, g, 1.f / 6);
     p = fmaf(p, g, 0.5f);
     p = fmaf(p, g, 1.f);
-    const float e = exp2_fast(g * 1.4426950408889634f);
-    return fabsf(g) < 0.35f ? -(p * g) : 1.f - e;
+    f = exp2_fast(g * 1.4426950408889634f);
+    return fabsf(g) < 0.35f ? -(p * g) : 1.f - f;
+}
+__device__ __forceinline__ float one_minus_exp(float g) {
+    float f;
+    return one_minus_exp(g, f);
 }
 
 // A read-only or writable tensor of f32 or bf16 elements, flattened.
