@@ -268,12 +268,19 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
             while ((i + 1) * (i + 2) / 2 <= p) ++i;
             const int bb = p - i * (i + 1) / 2;  // bb <= i
             float acc[2][4] = {};
-            const auto fk = [&](int k, int c) { return s.Kh[(16 * bb + c) * LQ + k]; };
-            if (bb < i) {  // off the diagonal: q^ rescaled by 2^{r_i - r_b} per column k
-                const float* cs = s.cib[pair_index(i, bb)];
-                warp_mma<mma::kTF32>(acc, 0, K, [&](int r, int k) { return s.Q[(16 * i + r) * LQ + k] * cs[k]; }, fk);
-            } else {
-                warp_mma<mma::kTF32>(acc, 0, K, [&](int r, int k) { return s.Q[(16 * i + r) * LQ + k]; }, fk);
+            // One TF32 product, the fragments of q^ (rows 16 i..) and k^ (rows 16 bb.., as B's columns) by
+            // ldmatrix; off the diagonal q^ rescaled by 2^{r_i - r_b} per column k.
+            const float* cs = bb < i ? s.cib[pair_index(i, bb)] : nullptr;
+#pragma unroll 4
+            for (int k = 0; k < K; k += 8) {
+                uint32_t qa[4], kb[4];
+                mma::ldsm_f32_16x8(qa, s.Q, LQ, 16 * i, k);
+                mma::ldsm_f32_16x8(kb, s.Kh, LQ, 16 * bb, k);
+                const float c0 = cs ? cs[k + tg] : 1.f, c1 = cs ? cs[k + tg + 4] : 1.f;
+                const uint32_t a0 = mma::tf32_fast(__uint_as_float(qa[0]) * c0), a1 = mma::tf32_fast(__uint_as_float(qa[1]) * c0);
+                const uint32_t a2 = mma::tf32_fast(__uint_as_float(qa[2]) * c1), a3 = mma::tf32_fast(__uint_as_float(qa[3]) * c1);
+                mma::mma(acc[0], a0, a1, a2, a3, mma::tf32_fast(__uint_as_float(kb[0])), mma::tf32_fast(__uint_as_float(kb[2])));
+                mma::mma(acc[1], a0, a1, a2, a3, mma::tf32_fast(__uint_as_float(kb[1])), mma::tf32_fast(__uint_as_float(kb[3])));
             }
 #pragma unroll
             for (int nn = 0; nn < 2; ++nn)
@@ -329,14 +336,16 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
                 },
                 fd);
         } else {  // warp_mma<kTF32> written out: fixed offsets from three row pointers (fewer address products)
-            const float* ka = s.Kh + (16 * rb + gr) * LQ + tg;  // A(r, k) = k^[16 rb + r][k] 2^{Gamma - r_b}
+            // A(r, k) = k^[16 rb + r][k] 2^{Gamma - r_b}: k^ by ldmatrix, the factor per column
             const float* ca = s.ck[rb] + tg;
             const float* db = Dt + tg * LS + CV * ch + gr;      // B(k, c) = D[k][CV ch + c]
 #pragma unroll 4
             for (int k = 0; k < K; k += 8) {
+                uint32_t ka[4];
+                mma::ldsm_f32_16x8(ka, s.Kh, LQ, 16 * rb, k);
                 const float c0 = ca[k], c1 = ca[k + 4];
-                const uint32_t a0 = mma::tf32_fast(ka[k] * c0), a1 = mma::tf32_fast(ka[k + 8 * LQ] * c0);
-                const uint32_t a2 = mma::tf32_fast(ka[k + 4] * c1), a3 = mma::tf32_fast(ka[k + 8 * LQ + 4] * c1);
+                const uint32_t a0 = mma::tf32_fast(__uint_as_float(ka[0]) * c0), a1 = mma::tf32_fast(__uint_as_float(ka[1]) * c0);
+                const uint32_t a2 = mma::tf32_fast(__uint_as_float(ka[2]) * c1), a3 = mma::tf32_fast(__uint_as_float(ka[3]) * c1);
 #pragma unroll
                 for (int nn = 0; nn < NV8; ++nn)
                     mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32_fast(db[k * LS + 8 * nn]), mma::tf32_fast(db[(k + 4) * LS + 8 * nn]));
