@@ -277,10 +277,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
                 mma::ldsm_f32_16x8(qa, s.Q, LQ, 16 * i, k);
                 mma::ldsm_f32_16x8(kb, s.Kh, LQ, 16 * bb, k);
                 const float c0 = cs ? cs[k + tg] : 1.f, c1 = cs ? cs[k + tg + 4] : 1.f;
-                const uint32_t a0 = mma::tf32_fast(__uint_as_float(qa[0]) * c0), a1 = mma::tf32_fast(__uint_as_float(qa[1]) * c0);
-                const uint32_t a2 = mma::tf32_fast(__uint_as_float(qa[2]) * c1), a3 = mma::tf32_fast(__uint_as_float(qa[3]) * c1);
-                mma::mma(acc[0], a0, a1, a2, a3, mma::tf32_fast(__uint_as_float(kb[0])), mma::tf32_fast(__uint_as_float(kb[2])));
-                mma::mma(acc[1], a0, a1, a2, a3, mma::tf32_fast(__uint_as_float(kb[1])), mma::tf32_fast(__uint_as_float(kb[3])));
+                const auto f = [](uint32_t x) { return __uint_as_float(x); };
+                const uint32_t a0 = mma::tf32_fast(f(qa[0]) * c0), a1 = mma::tf32_fast(f(qa[1]) * c0);
+                const uint32_t a2 = mma::tf32_fast(f(qa[2]) * c1), a3 = mma::tf32_fast(f(qa[3]) * c1);
+                mma::mma(acc[0], a0, a1, a2, a3, mma::tf32_fast(f(kb[0])), mma::tf32_fast(f(kb[2])));
+                mma::mma(acc[1], a0, a1, a2, a3, mma::tf32_fast(f(kb[1])), mma::tf32_fast(f(kb[3])));
             }
 #pragma unroll
             for (int nn = 0; nn < 2; ++nn)
@@ -335,17 +336,19 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
                     return s.Kh[u * LQ + k] * exp2f(s.G[(kC - 1) * LQ + k] - s.G[u * LQ + k]);
                 },
                 fd);
-        } else {  // warp_mma<kTF32> written out: fixed offsets from three row pointers (fewer address products)
-            // A(r, k) = k^[16 rb + r][k] 2^{Gamma - r_b}: k^ by ldmatrix, the factor per column
+        } else {  // warp_mma<kTF32> written out: k^ by ldmatrix, the rest at fixed offsets from two row pointers
+            // A(r, k) = k^[16 rb + r][k] 2^{Gamma - r_b} (the factor per column), B(k, c) = D[k][CV ch + c]
             const float* ca = s.ck[rb] + tg;
-            const float* db = Dt + tg * LS + CV * ch + gr;      // B(k, c) = D[k][CV ch + c]
+            const float* db = Dt + tg * LS + CV * ch + gr;
 #pragma unroll 4
             for (int k = 0; k < K; k += 8) {
                 uint32_t ka[4];
                 mma::ldsm_f32_16x8(ka, s.Kh, LQ, 16 * rb, k);
                 const float c0 = ca[k], c1 = ca[k + 4];
-                const uint32_t a0 = mma::tf32_fast(__uint_as_float(ka[0]) * c0), a1 = mma::tf32_fast(__uint_as_float(ka[1]) * c0);
-                const uint32_t a2 = mma::tf32_fast(__uint_as_float(ka[2]) * c1), a3 = mma::tf32_fast(__uint_as_float(ka[3]) * c1);
+                const uint32_t a0 = mma::tf32_fast(__uint_as_float(ka[0]) * c0);
+                const uint32_t a1 = mma::tf32_fast(__uint_as_float(ka[1]) * c0);
+                const uint32_t a2 = mma::tf32_fast(__uint_as_float(ka[2]) * c1);
+                const uint32_t a3 = mma::tf32_fast(__uint_as_float(ka[3]) * c1);
 #pragma unroll
                 for (int nn = 0; nn < NV8; ++nn)
                     mma::mma(dv[nn], a0, a1, a2, a3, mma::tf32_fast(db[k * LS + 8 * nn]), mma::tf32_fast(db[(k + 4) * LS + 8 * nn]));
@@ -489,7 +492,8 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         const float2 qv = __bfloat1622float2(qe[i]);
         const float2 gv = ge[i];
         float fg[2] = {1.f, 1.f};  // exp(g) (fused form)
-        const float2 kv = fused ? make_float2(one_minus_exp(gv.x, fg[0]), one_minus_exp(gv.y, fg[1])) : __bfloat1622float2(ke[i]);
+        const float2 kv =
+            fused ? make_float2(one_minus_exp(gv.x, fg[0]), one_minus_exp(gv.y, fg[1])) : __bfloat1622float2(ke[i]);
         const float2 gi = *reinterpret_cast<const float2*>(X + t * LQ + j0);   // dq^inter (unscaled)
         const float2 ki = *reinterpret_cast<const float2*>(Y + t * LQ + j0);   // dk^inter (unscaled)
         const float2 zq = *reinterpret_cast<const float2*>(Zq + t * LQ + j0);  // dq^strict (factored)

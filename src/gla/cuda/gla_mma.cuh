@@ -78,9 +78,9 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], uint32_t addr) {
 }
 // A 16 x 8 block of a row-major fp32 matrix in shared memory (rows r0..r0 + 15, columns k..k + 7; rows 16-byte
 // aligned) as the raw bits of an m16n8k8 TF32 fragment, in one ldmatrix (the b16 matrices read as 8 x 4 words):
-// r[0] = M[r0 + gr][k + tg], r[1] = M[r0 + 8 + gr][k + tg], r[2] = M[r0 + gr][k + 4 + tg], r[3] = M[r0 + 8 + gr][k + 4 + tg].
-// As an A fragment that is a0..a3; for B stored as rows of columns (M[n][k] = B[k][n]) it is b0, b1 of the
-// n-tiles n0 = r0 (r[0], r[2]) and r0 + 8 (r[1], r[3]).
+// r[0] = M[r0 + gr][k + tg], r[1] = M[r0 + 8 + gr][k + tg], r[2] = M[r0 + gr][k + 4 + tg],
+// r[3] = M[r0 + 8 + gr][k + 4 + tg]. As an A fragment that is a0..a3; for B stored as rows of columns
+// (M[n][k] = B[k][n]) it is b0, b1 of the n-tiles n0 = r0 (r[0], r[2]) and r0 + 8 (r[1], r[3]).
 __device__ __forceinline__ void ldsm_f32_16x8(uint32_t (&r)[4], const float* M, int ld, int r0, int k) {
     const int lane = threadIdx.x & 31;
     ldsm_x4(r, smem_u32(M + (r0 + (lane & 7) + 8 * ((lane >> 3) & 1)) * ld + k + 4 * (lane >> 4)));
