@@ -210,45 +210,48 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         }
     }
     __syncthreads();
-    {  // inclusive cumsum of G over the 64 rows, per column; P parts of R rows, each scanned in registers
-        constexpr int P = kThreads / K, R = kC / P;
-        const int j = tid % K, p = tid / K;
-        float x[R];
+    // Inclusive cumsum of G over the 64 rows, per column: thread (j, p) scans the 16-row block p in registers. A block
+    // spanning more than kMaxSpan makes the chunk wide; otherwise the same thread scales its q and k elements to
+    // q^ = q 2^{G - r_b}, k^ = k 2^{r_b - G} from the G it holds (exponents within [-kMaxSpan, kMaxSpan]).
+    static_assert(kThreads / K == 4, "one 16-row block per thread of a column");
+    const int jc = tid % K, pc = tid / K;
+    float gx[16];
+    bool wide_local;
+    {
 #pragma unroll
-        for (int i = 0; i < R; ++i) x[i] = s.G[(p * R + i) * LQ + j];
+        for (int i = 0; i < 16; ++i) gx[i] = s.G[(16 * pc + i) * LQ + jc];
 #pragma unroll
-        for (int i = 1; i < R; ++i) x[i] += x[i - 1];
-        s.A[p * K + j] = x[R - 1];
+        for (int i = 1; i < 16; ++i) gx[i] += gx[i - 1];
+        s.A[pc * K + jc] = gx[15];
         __syncthreads();
         float off = 0;
-        for (int pp = 0; pp < p; ++pp) off += s.A[pp * K + j];
+        for (int pp = 0; pp < pc; ++pp) off += s.A[pp * K + jc];
 #pragma unroll
-        for (int i = 0; i < R; ++i) s.G[(p * R + i) * LQ + j] = x[i] + off;
-        __syncthreads();
-    }
-    bool wide_local = false;
-    for (int idx = tid; idx < 4 * K; idx += kThreads) {
-        const int bb = idx / K, j = idx % K;
-        wide_local |= s.G[16 * bb * LQ + j] - s.G[(16 * bb + 15) * LQ + j] > kMaxSpan;
+        for (int i = 0; i < 16; ++i) {
+            gx[i] += off;
+            s.G[(16 * pc + i) * LQ + jc] = gx[i];
+        }
+        wide_local = gx[0] - gx[15] > kMaxSpan;
     }
     const bool wide = __syncthreads_or(wide_local);
-    // Intra scores A (s included, zero for u > t).
+    // Intra scores A (s included, zero for u > t), stored transposed (A[t][u] at u LT + t: the A operand of dv's
+    // A^T dO, read by ldmatrix).
     if (wide) {
         for (int idx = tid; idx < kC * kC; idx += kThreads) {
-            const int t = idx / kC, u = idx % kC;
+            const int u = idx / kC, t = idx % kC;
             float acc = 0;
             if (u <= t)
                 #pragma unroll 1
                 for (int j = 0; j < K; ++j)
                     acc += s.Q[t * LQ + j] * s.Kh[u * LQ + j] * exp2f(s.G[t * LQ + j] - s.G[u * LQ + j]);
-            s.A[t * LT + u] = acc * a.scale;
+            s.A[u * LT + t] = acc * a.scale;
         }
     } else {
-        for (int idx = tid; idx < kC * K; idx += kThreads) {
-            const int t = idx / K, j = idx % K, r = (t / 16) * 16;
-            const float G = s.G[t * LQ + j], Gr = s.G[r * LQ + j];
-            s.Q[t * LQ + j] *= exp2_fast(G - Gr);  // exponents within [-kMaxSpan, kMaxSpan] here
-            s.Kh[t * LQ + j] *= exp2_fast(Gr - G);
+#pragma unroll
+        for (int i = 0; i < 16; ++i) {
+            const int t = 16 * pc + i;
+            s.Q[t * LQ + jc] *= exp2_fast(gx[i] - gx[0]);
+            s.Kh[t * LQ + jc] *= exp2_fast(gx[0] - gx[i]);
         }
         for (int j = tid; j < K; j += kThreads) {
             const float Gam = s.G[(kC - 1) * LQ + j];
@@ -288,12 +291,12 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
                     const int t = 16 * i + gr + 8 * (e >> 1), u = 16 * bb + 8 * nn + 2 * tg + (e & 1);
-                    s.A[t * LT + u] = u <= t ? acc[nn][e] * a.scale : 0.f;
+                    s.A[u * LT + t] = u <= t ? acc[nn][e] * a.scale : 0.f;
                 }
         }
         for (int idx = tid; idx < kC * kC; idx += kThreads) {
-            const int t = idx / kC, u = idx % kC;
-            if (u / 16 > t / 16) s.A[t * LT + u] = 0.f;
+            const int u = idx / kC, t = idx % kC;
+            if (u / 16 > t / 16) s.A[u * LT + t] = 0.f;
         }
     }
     __syncthreads();
@@ -323,9 +326,18 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
         if (c0 + TV < a.V) load_vd(c0 + TV);  // stored at the top of the next step
         // dv tile: rows u in 16 rb.., columns CV ch..: sum_{t >= u} A[t][u] dO_t + k~_u D.
         float dv[NV8][4] = {};
-        warp_mma<mma::kTF32xB, NV8>(
-            dv, 16 * rb, kC, [&](int r, int k) { return s.A[k * LT + 16 * rb + r]; },
-            [&](int k, int c) { return __bfloat162float(dOt16[k * L16 + CV * ch + c]); });
+#pragma unroll 2
+        for (int k = 16 * rb; k < kC; k += 8) {  // A^T dO: A^T rows 16 rb.. by ldmatrix (A stored transposed), dO exact
+            uint32_t af[4];
+            mma::ldsm_f32_16x8(af, s.A, LT, 16 * rb, k);
+#pragma unroll
+            for (int e = 0; e < 4; ++e) af[e] = mma::tf32_fast(__uint_as_float(af[e]));
+            const __nv_bfloat16* ob = dOt16 + (k + tg) * L16 + CV * ch + gr;
+#pragma unroll
+            for (int nn = 0; nn < NV8; ++nn)
+                mma::mma(dv[nn], af, __float_as_uint(__bfloat162float(ob[8 * nn])),
+                         __float_as_uint(__bfloat162float(ob[4 * L16 + 8 * nn])));
+        }
         // (wide is the same for the whole block: tested once, not per fragment element)
         const auto fd = [&](int k, int c) { return Dt[k * LS + CV * ch + c]; };
         if (wide) {
