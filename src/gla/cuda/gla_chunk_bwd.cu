@@ -71,7 +71,8 @@ struct BSmem {
     float G[kC * LQ];    // cumsum of g (log2 units)
     float Q[kC * LQ];    // q^ = q 2^{G - r_b} (raw q in wide chunks); dk^strict (factored) after the V loop
     float Kh[kC * LQ];   // k^ = k 2^{r_b - G} (raw k in wide chunks); dq^strict (factored), then W, after it
-    float A[kC * LT];    // cumsum part totals; s-scaled scores, then dA (strictly lower; the diagonal in dAd); dg part sums
+    float A[kC * LT];    // cumsum part totals; s-scaled scores (transposed: A[t][u] at u LT + t), then dA (strictly
+                         // lower; the diagonal in dAd); dg part sums
     // U, in the V loop: the bf16 v and dout tiles (kC x L16 each) and the fp32 H_n and D_n tiles (K x LS each);
     // after it: X and Y (kC x LQ each).
     static constexpr int kLoopU = kC * L16 + 2 * K * LS, kEpiU = 2 * kC * LQ;
