@@ -104,9 +104,8 @@ __device__ __forceinline__ void split_bf16(float x0, float x1, uint32_t& hi, uin
 // Precision of one product: one TF32 product of rounded operands (~1e-3 relative), or split products where
 // x = hi + lo (both TF32) so that the result keeps about fp32 accuracy:
 enum Prec {
-    kTF32 = 1,     // operands rounded to TF32
-    kSplit3 = 3,   // both split: Ahi Bhi + Ahi Blo + Alo Bhi
-    kTF32xB = 6,   // A rounded to TF32, B exact: one product
+    kTF32 = 1,    // operands rounded to TF32
+    kSplit3 = 3,  // both split: Ahi Bhi + Ahi Blo + Alo Bhi
 };
 
 // One warp: acc[n] (the 16 x 8 tile n) += sum over k in [k0, k1) of A(r, k) B(k, 8 n + c) fs(8 n + c), r < 16,
@@ -133,9 +132,8 @@ __device__ __forceinline__ void warp_mma(float (&acc)[NT][4], int k0, int k1, co
 #pragma unroll
         for (int n = 0; n < NT; ++n) {
             const float y0 = fb(k + tg, 8 * n + gr) * sc[n], y1 = fb(k + tg + 4, 8 * n + gr) * sc[n];
-            constexpr bool bx = P == kTF32xB;
-            bh[n][0] = bx ? __float_as_uint(y0) : tf32_fast(y0);
-            bh[n][1] = bx ? __float_as_uint(y1) : tf32_fast(y1);
+            bh[n][0] = tf32_fast(y0);
+            bh[n][1] = tf32_fast(y1);
             bl[n][0] = P == kSplit3 ? tf32_fast(y0 - tf32_fast_value(y0)) : 0u;
             bl[n][1] = P == kSplit3 ? tf32_fast(y1 - tf32_fast_value(y1)) : 0u;
         }

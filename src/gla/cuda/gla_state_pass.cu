@@ -186,7 +186,8 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
             mma::load_a_bf16(al2, sm.xt[2], kSLA, wr, k);
 #pragma unroll
             for (int pr = 0; pr < 2; ++pr)
-                mma::ldsm_x4_trans(bf[pr], smem_u32(Y + ysw<SC>(k + (lane & 7) + 8 * ((lane >> 3) & 1), wc + 8 * (2 * pr + (lane >> 4)))));
+                mma::ldsm_x4_trans(
+                    bf[pr], smem_u32(Y + ysw<SC>(k + (lane & 7) + 8 * ((lane >> 3) & 1), wc + 8 * (2 * pr + (lane >> 4)))));
 #pragma unroll
             for (int nn = 0; nn < 4; ++nn) {
                 const uint32_t b0 = bf[nn >> 1][2 * (nn & 1)], b1 = bf[nn >> 1][2 * (nn & 1) + 1];
