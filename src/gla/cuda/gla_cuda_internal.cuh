@@ -29,10 +29,38 @@ void launch_step(const GlaInputs& in, const GlaDims& d, float scale, const Tenso
 bool chunk_forward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
                       cudaStream_t stream);
 
+// The correction a segmented state pass (gla_state_pass.cuh) can leave to the kernel that reads its states
+// instead of rewriting them: the stored state of chunk n, processed at step it (n in the H direction, N - 1 - n
+// in the D direction) of segment s = it / NS, lacks Diag(p_n) X_s for s >= 1, where X_s is the true state at
+// the segment's start, x + ((d B H + bh) S + s) K V (K x V, direction slot d of the pass), and p_n the decay
+// from that start, p + ((d B H + bh) N + n) K (K values). x null: the stored states are complete.
+struct SegFixup {
+    const float* x = nullptr;
+    const float* p = nullptr;
+    int S = 1, NS = 1, BH = 0, N = 0;
+    float* scratch = nullptr;  // the pass's scratch behind x and p: freed (cudaFreeAsync) after the reader
+};
+
+// Where chunk n (sequence x head bh) of direction slot d needs the correction, its X_s and p_n (rows from 0;
+// the reader adds its row offset); false where it needs none (segment 0, or no segments).
+__device__ __forceinline__ bool seg_fixup_of(const SegFixup& f, int d, int bh, int n, bool reverse, int K, int V,
+                                             const float*& xs, const float*& pn) {
+    if (!f.x) return false;
+    const int it = reverse ? f.N - 1 - n : n, sg = it / f.NS;
+    if (sg == 0) return false;
+    const int64_t db = int64_t(d) * f.BH + bh;
+    xs = f.x + (db * f.S + sg) * int64_t(K) * V;
+    pn = f.p + (db * f.N + n) * int64_t(K);
+    return true;
+}
+
 // The chunk states H_n (before chunk n, fp32, (B, H, N, K, V)) and the final state ht (may be null) from
-// bf16 k (null: fused 1 - exp(g)) and v, fp32 g and h0 (may be null); K in {64, 128}, V % 64 == 0.
+// bf16 k (null: fused 1 - exp(g)) and v, fp32 g and h0 (may be null); K in {64, 128, 256}, V % 64 == 0.
+// lazy (may be null): a segmented pass leaves the correction of the stored states to the reader (SegFixup);
+// otherwise, and whenever the pass is not segmented, hbuf holds the complete states.
 void chunk_states_forward(const __nv_bfloat16* k, const __nv_bfloat16* v, const float* g, const float* h0,
-                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream);
+                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream,
+                          SegFixup* lazy = nullptr);
 
 // Tensor-core chunkwise backward; returns false (and does nothing) when the shape or dtypes are not covered.
 bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const GlaGradOutputs& gout,

@@ -7,9 +7,10 @@
 // in fp32 registers and walks the chunks, the next chunk's inputs copied (cp.async) into a second set of buffers
 // meanwhile; every state is stored before its chunk's update. The decayed keys / queries are split into bf16
 // hi + lo + lo2 (their fp32 values exactly) and meet v / dout (bf16, exact) in three bf16 m16n8k16 products, so
-// the states keep fp32 accuracy. Segments (few blocks, long T): each segment of chunks starts from zero, then
-// gla_state_seg_starts_kernel forms the true segment starts X_{s+1} = E_s + Diag(2^Lambda_s) X_s and
-// gla_state_seg_fix_kernel adds Diag(2^{partial Gamma sum}) X_s to every state of segment s.
+// the states keep fp32 accuracy. Segments (few blocks, long T; docs/gla_math.md §5.1): each segment of chunks
+// starts from zero and records its chunks' decays from its start, then gla_state_seg_starts_kernel forms the
+// true segment starts X_{s+1} = E_s + Diag(2^Lambda_s) X_s, and gla_state_seg_fix_kernel adds
+// Diag(2^{partial Gamma sum}) X_s to every state of segment s — or the states' reader does (SegFixup).
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -53,7 +54,15 @@ static_assert(4 * (sizeof(StateSmem<64>) + 4 * (kSR + 4 * kSR) + 1024) <= 228 * 
 
 // MINB: the blocks per SM the registers are budgeted for; 1 where the whole grid fits on the GPU at once (few
 // heads, long T: the serial chain of chunks is the time, so the product loop is fully unrolled there).
-template <int SC, int MINB>
+// A compile-time bool that reads as a bool (a generic lambda then compiles one copy per value).
+template <bool B>
+struct Flag {
+    __device__ constexpr operator bool() const { return B; }
+};
+
+// SEG: in segments (a.S > 1), recording each chunk's decay from the segment's start (a template parameter: the
+// recording in the unsegmented instances made them 5% slower, 500 -> 525 us at 8 x 2048 x 16 x 128).
+template <int SC, int MINB, bool SEG>
 __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs a) {
     constexpr int kSC = SC, kSThreads = 2 * SC, P = kSThreads / kSR, R = kC / P;
     using St = StateSmem<SC>;
@@ -114,6 +123,10 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
         cp_async_commit();
     };
     issue(dmode ? a.N - 1 - it0 : it0, 0);
+    // SEG: the decay from the segment's start, the product of its earlier steps' 2^Gamma (row r0 + tid, threads
+    // tid < kSR of column tile 0: recorded per chunk in pbuf, and at the end, 2^Lambda_s, in lbuf).
+    float pre = 1.f;
+    const bool rec = SEG && c0 == 0 && tid < kSR;
     for (int it = it0; it < it1; ++it) {
         const int n = dmode ? a.N - 1 - it : it, bi = (it - it0) & 1;
         const __nv_bfloat16* const Y = sm.y[bi];
@@ -146,21 +159,33 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
                 gam += c;
             }
             // x~ split once into bf16 hi + lo + lo2 (the fp32 value exactly), stored transposed (row j) as the
-            // A operand of every warp's products; two rows t a 32-bit word.
+            // A operand of every warp's products; two rows t a 32-bit word. dm: the D direction, hx: x given
+            // (else the fused k); bools, or Flag<> for a copy specialized to them.
+            const auto split_x = [&](auto dm, auto hx) {
 #pragma unroll
-            for (int i = 0; i < R; i += 2) {
-                const float G0 = x[i] + off, G1 = x[i + 1] + off;
-                const int t = R * p + i, o = t * kSR + j;
-                const float r0v = xp ? __bfloat162float(Xr[o]) : one_minus_exp(Gr[o]);
-                const float r1v = xp ? __bfloat162float(Xr[o + kSR]) : one_minus_exp(Gr[o + kSR]);
-                const float x0 = r0v * (dmode ? a.scale * exp2f(G0) : exp2f(gam - G0));
-                const float x1 = r1v * (dmode ? a.scale * exp2f(G1) : exp2f(gam - G1));
-                uint32_t hi, lo, lo2;
-                mma::split_bf16(x0, x1, hi, lo, lo2);
-                const int ot = (j * kSLA + t) / 2;
-                reinterpret_cast<uint32_t*>(sm.xt[0])[ot] = hi;
-                reinterpret_cast<uint32_t*>(sm.xt[1])[ot] = lo;
-                reinterpret_cast<uint32_t*>(sm.xt[2])[ot] = lo2;
+                for (int i = 0; i < R; i += 2) {
+                    const float G0 = x[i] + off, G1 = x[i + 1] + off;
+                    const int t = R * p + i, o = t * kSR + j;
+                    const float r0v = hx ? __bfloat162float(Xr[o]) : one_minus_exp(Gr[o]);
+                    const float r1v = hx ? __bfloat162float(Xr[o + kSR]) : one_minus_exp(Gr[o + kSR]);
+                    const float x0 = r0v * (dm ? a.scale * exp2f(G0) : exp2f(gam - G0));
+                    const float x1 = r1v * (dm ? a.scale * exp2f(G1) : exp2f(gam - G1));
+                    uint32_t hi, lo, lo2;
+                    mma::split_bf16(x0, x1, hi, lo, lo2);
+                    const int ot = (j * kSLA + t) / 2;
+                    reinterpret_cast<uint32_t*>(sm.xt[0])[ot] = hi;
+                    reinterpret_cast<uint32_t*>(sm.xt[1])[ot] = lo;
+                    reinterpret_cast<uint32_t*>(sm.xt[2])[ot] = lo2;
+                }
+            };
+            // (The SEG instances left as one copy with selects ran 10% slower: 321 -> 354 us, the split forward's
+            // H pass at 1 x 16384 x 16 x 128; nvcc specializes the others by itself.)
+            if constexpr (SEG) {
+                if (dmode) split_x(Flag<true>{}, Flag<true>{});
+                else if (xp) split_x(Flag<false>{}, Flag<true>{});
+                else split_x(Flag<false>{}, Flag<false>{});
+            } else {
+                split_x(dmode, xp != nullptr);
             }
             if (p == 0) dec[j] = exp2f(gam);
         }
@@ -174,6 +199,10 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
                 *reinterpret_cast<float2*>(dst + int64_t(j) * a.V + c) = make_float2(S[nn][e], S[nn][e + 1]);
             }
         const float d0 = dec[wr + gr], d1 = dec[wr + gr + 8];
+        if (rec) {
+            a.pbuf[((int64_t(dir) * gridDim.y + bh) * a.N + n) * a.K + r0 + tid] = pre;
+            pre *= dec[tid];
+        }
 #pragma unroll
         for (int nn = 0; nn < 4; ++nn) S[nn][0] *= d0, S[nn][1] *= d0, S[nn][2] *= d1, S[nn][3] *= d1;
         // S += x~^T y: A(j, t) = x~[t][j] as bf16 hi + lo + lo2 (pre-split, ldmatrix), B(t, c) = y[t][c] (bf16,
@@ -198,6 +227,7 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
         }
         __syncthreads();
     }
+    if (rec) a.lbuf[((int64_t(dir) * gridDim.y + bh) * a.S + seg) * a.K + r0 + tid] = pre;  // 2^Lambda_s
     // The final state (S = 1), or this segment's end state (fixed up by gla_state_seg_starts_kernel).
     float* fin = a.S > 1 ? a.ebuf + ((int64_t(dir) * gridDim.y + bh) * a.S + seg) * a.K * a.V
                          : (dmode ? a.dh0 : a.ht);
@@ -213,40 +243,32 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
     }
 }
 
-// Segments: each chunk's Gamma_n = sum of its g (log2 units), (B H, N, K); one block per (chunk, b h).
-__global__ void gla_chunk_gamma_kernel(StateArgs a) {
-    const int n = blockIdx.x, bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
-    for (int j = threadIdx.x; j < a.K; j += blockDim.x) {
-        float acc = 0;
-        for (int t = n * kC; t < min(a.T, (n + 1) * kC); ++t) acc += a.g[((int64_t(b) * a.T + t) * a.H + h) * a.K + j] * kLog2e;
-        a.gbuf[(int64_t(bh) * a.N + n) * a.K + j] = acc;
-    }
-}
-
 // Segments, pass 2 (one block per state row j, sequence x head, direction): the true state at each segment
 // start, X_1 = E_0 (segment 0 started from h0 / dht), X_{s+1} = E_s + Diag(2^{Lambda_s}) X_s with Lambda_s
 // the sum of the segment's chunk Gammas, written over E_s (slot s); X_S is the final state (ht or dh0).
 __global__ void gla_state_seg_starts_kernel(StateArgs a) {
-    __shared__ float lam[64];
     const int j = blockIdx.x, bh = blockIdx.y, dir = blockIdx.z;
     const bool dmode = dir + a.dir0 == 1;
-    for (int sg = threadIdx.x; sg < a.S; sg += blockDim.x) {
-        float acc = 0;
-        for (int it = sg * a.NS; it < min(a.N, (sg + 1) * a.NS); ++it) {
-            const int n = dmode ? a.N - 1 - it : it;
-            acc += a.gbuf[(int64_t(bh) * a.N + n) * a.K + j];
-        }
-        lam[sg] = acc;
-    }
-    __syncthreads();
+    const float* lam = a.lbuf + (int64_t(dir) * gridDim.y + bh) * a.S * a.K + j;  // 2^Lambda_s at lam[s K]
     float* e = a.ebuf + (int64_t(dir) * gridDim.y + bh) * a.S * a.K * a.V + int64_t(j) * a.V;
     float* fin = dmode ? a.dh0 : a.ht;
+    constexpr int kG = 8;  // segments a group: their E_s and Lambda_s loaded together (one memory latency a group)
     for (int c = threadIdx.x; c < a.V; c += blockDim.x) {
         float x = e[c];
-        for (int sg = 1; sg < a.S; ++sg) {
-            const float es = e[int64_t(sg) * a.K * a.V + c];
-            e[int64_t(sg) * a.K * a.V + c] = x;
-            x = es + exp2f(lam[sg]) * x;
+        for (int s0 = 1; s0 < a.S; s0 += kG) {
+            float es[kG], ls[kG];
+#pragma unroll
+            for (int i = 0; i < kG; ++i) {
+                const int sg = min(s0 + i, a.S - 1);
+                es[i] = e[int64_t(sg) * a.K * a.V + c];
+                ls[i] = lam[int64_t(sg) * a.K];
+            }
+#pragma unroll
+            for (int i = 0; i < kG; ++i)
+                if (s0 + i < a.S) {
+                    e[int64_t(s0 + i) * a.K * a.V + c] = x;
+                    x = es[i] + ls[i] * x;
+                }
         }
         if (fin) fin[(int64_t(bh) * a.K + j) * a.V + c] = x;
     }
@@ -255,20 +277,14 @@ __global__ void gla_state_seg_starts_kernel(StateArgs a) {
 // Segments, pass 3 (one block per processing step it in segments >= 1, sequence x head, direction): the
 // stored state of step it gets Diag(2^{sum of the Gammas of the segment's earlier steps}) X_s added.
 __global__ void gla_state_seg_fix_kernel(StateArgs a) {
-    extern __shared__ float pre[];  // K
     const int it = a.NS + blockIdx.x, bh = blockIdx.y, dir = blockIdx.z;
     const bool dmode = dir + a.dir0 == 1;
     const int sg = it / a.NS, n = dmode ? a.N - 1 - it : it;
-    for (int j = threadIdx.x; j < a.K; j += blockDim.x) {
-        float acc = 0;
-        for (int m = sg * a.NS; m < it; ++m) acc += a.gbuf[(int64_t(bh) * a.N + (dmode ? a.N - 1 - m : m)) * a.K + j];
-        pre[j] = exp2f(acc);
-    }
-    __syncthreads();
+    const float* pre = a.pbuf + ((int64_t(dir) * gridDim.y + bh) * a.N + n) * a.K;
     const float* x = a.ebuf + ((int64_t(dir) * gridDim.y + bh) * a.S + sg) * a.K * a.V;
     float* dst = (dmode ? a.dbuf : a.hbuf) + (int64_t(bh) * a.N + n) * a.K * a.V;
     for (int i = 4 * threadIdx.x; i < a.K * a.V; i += 4 * blockDim.x) {
-        const float d = pre[i / a.V];
+        const float d = __ldg(pre + i / a.V);
         float4 h = *reinterpret_cast<float4*>(dst + i);
         const float4 xv = *reinterpret_cast<const float4*>(x + i);
         h.x += d * xv.x, h.y += d * xv.y, h.z += d * xv.z, h.w += d * xv.w;
@@ -276,16 +292,21 @@ __global__ void gla_state_seg_fix_kernel(StateArgs a) {
     }
 }
 
-template <int SC, int MINB>
+template <int SC, int MINB, bool SEG>
 void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
     const size_t smem = sizeof(StateSmem<SC>);
     static bool configured = false;  // one attribute call per instance (same value every time)
     if (!configured) {
-        HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_bwd_states_kernel<SC, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_states_kernel<SC, MINB, SEG>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         configured = true;
     }
-    gla_bwd_states_kernel<SC, MINB><<<grid, 2 * SC, smem, stream>>>(a);
+    gla_bwd_states_kernel<SC, MINB, SEG><<<grid, 2 * SC, smem, stream>>>(a);
+}
+template <int SC, int MINB>
+void launch_states(const StateArgs& a, dim3 grid, cudaStream_t stream) {
+    if (a.S > 1) launch_states<SC, MINB, true>(a, grid, stream);
+    else launch_states<SC, MINB, false>(a, grid, stream);
 }
 // The one-block instance where the grid fits on the GPU at once (measured on the H100 at 1 x 16384 x 16 x 128,
 // 128 blocks: D alone 667 -> 633 us, both directions 709-715 -> 666-671 us), else the budgeted one.
@@ -301,19 +322,21 @@ void launch_states(const StateArgs& a, dim3 grid, int sms, cudaStream_t stream) 
 
 // The state pass for ndir directions (from a.dir0): split into segments when its blocks would leave most of
 // the GPU idle (B H small, T long), so that the serial chain per block is NS chunks instead of N.
-void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
+void run_state_pass(StateArgs a, int ndir, cudaStream_t stream, SegFixup* lazy) {
     int dev = 0, sms = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     // Segments of at least 16 chunks, as many as keep about 4 blocks per SM (at most 64) — for the forward's
-    // H pass only: measured on the H100 at 1 x 16384 x 16 x 128, the split forward 1.10 -> 1.01 ms (S = 4),
-    // while the backward's passes (H and D, or D alone) gained nothing or lost (3.21 -> 3.29 ms at S = 2,
-    // 3.46 at 4: the correction pass re-reads and re-writes the states).
-    const bool segmented = ndir == 1 && a.dir0 == 0;
+    // H pass, and for a backward pass whose reader applies the correction (lazy) when it has fewer blocks than
+    // SMs. Measured on the H100 at 1 x 16384 x 16 x 128: the split forward 1.10 -> 1.01 ms (S = 4); the
+    // backward's passes with the rewriting correction gained nothing or lost (3.21 -> 3.29 ms at S = 2, 3.46 at
+    // 4: that pass re-reads and re-writes the states).
+    const bool fwd_h = ndir == 1 && a.dir0 == 0;
     const int bh = a.B_H;
     auto tiles_of = [&](int sc) { return (a.K / kSR) * (a.V / sc); };
     auto segments_of = [&](int sc) {
         const int64_t blocks = int64_t(tiles_of(sc)) * bh * ndir;
+        const bool segmented = fwd_h || (lazy && blocks < sms);
         return segmented ? int(std::min<int64_t>({64, std::max<int64_t>(1, 4 * sms / blocks), a.N / 16})) : 1;
     };
     // 128-column tiles (g and the keys / queries read once per head instead of twice): in the backward while
@@ -323,7 +346,7 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
     // earlier rule (>= 4 blocks per SM before segments): at 1 x 16384 the pass itself was faster with 128
     // columns and 8 segments (338 vs 402 us) but the whole split forward was not (1.06-1.09 vs 1.03-1.09 ms).
     const int64_t blocks128 = int64_t(tiles_of(128)) * bh * ndir;
-    int sc = a.V % 128 == 0 && (segmented ? blocks128 >= 4 * int64_t(sms) : 2 * blocks128 >= sms) ? 128 : 64;
+    int sc = a.V % 128 == 0 && (fwd_h ? blocks128 >= 4 * int64_t(sms) : 2 * blocks128 >= sms) ? 128 : 64;
     if (const char* e = std::getenv("HGRN_GLA_STATE_TILE")) sc = std::atoi(e) == 64 || a.V % 128 != 0 ? 64 : 128;  // tests
     const int tiles = tiles_of(sc);
     int S = segments_of(sc);
@@ -333,33 +356,39 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream) {
     S = a.S = (a.N + a.NS - 1) / a.NS;  // no empty segment
     float* scratch = nullptr;
     if (a.S > 1) {
-        const size_t ne = size_t(ndir) * bh * a.S * a.K * a.V, ng = size_t(bh) * a.N * a.K;
-        scratch = cuda_scratch_alloc<float>(ne + ng, stream);
-        a.ebuf = scratch, a.gbuf = scratch + ne;
+        const size_t ne = size_t(ndir) * bh * a.S * a.K * a.V, np = size_t(ndir) * bh * a.N * a.K;
+        const size_t nl = size_t(ndir) * bh * a.S * a.K;
+        scratch = cuda_scratch_alloc<float>(ne + np + nl, stream);
+        a.ebuf = scratch, a.pbuf = scratch + ne, a.lbuf = scratch + ne + np;
     }
     const dim3 grid(unsigned(tiles), unsigned(bh), unsigned(ndir * a.S));
     if (sc == 128) launch_states<128>(a, grid, sms, stream);
     else launch_states<64>(a, grid, sms, stream);
     HGRN_LAUNCH_CHECK();
     if (a.S > 1) {
-        gla_chunk_gamma_kernel<<<dim3(unsigned(a.N), unsigned(bh)), 128, 0, stream>>>(a);
-        HGRN_LAUNCH_CHECK();
         gla_state_seg_starts_kernel<<<dim3(unsigned(a.K), unsigned(bh), unsigned(ndir)), 128, 0, stream>>>(a);
         HGRN_LAUNCH_CHECK();
-        gla_state_seg_fix_kernel<<<dim3(unsigned(a.N - a.NS), unsigned(bh), unsigned(ndir)), 256, a.K * sizeof(float), stream>>>(a);
+        if (lazy) {
+            lazy->x = a.ebuf, lazy->p = a.pbuf, lazy->S = a.S, lazy->NS = a.NS, lazy->BH = bh, lazy->N = a.N;
+            lazy->scratch = scratch;
+            return;
+        }
+        gla_state_seg_fix_kernel<<<dim3(unsigned(a.N - a.NS), unsigned(bh), unsigned(ndir)), 256, 0, stream>>>(a);
         HGRN_LAUNCH_CHECK();
         HGRN_CUDA_CHECK(cudaFreeAsync(scratch, stream));
     }
+    if (lazy) *lazy = SegFixup{};
 }
 
 void chunk_states_forward(const __nv_bfloat16* k, const __nv_bfloat16* v, const float* g, const float* h0,
-                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream) {
+                          float* hbuf, float* ht, int B, int T, int H, int K, int V, cudaStream_t stream,
+                          SegFixup* lazy) {
     StateArgs sa{};
     sa.k = k, sa.v = v, sa.g = g, sa.h0 = h0, sa.hbuf = hbuf, sa.ht = ht;
     sa.T = T, sa.H = H, sa.K = K, sa.V = V, sa.N = (T + kC - 1) / kC;
     sa.scale = 1.f;
     sa.B_H = B * H;
-    run_state_pass(sa, 1, stream);  // the H direction only
+    run_state_pass(sa, 1, stream, lazy);  // the H direction only
 }
 
 }  // namespace hgrn::gla_cuda
