@@ -104,6 +104,34 @@ __device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const fl
     }
 }
 
+// FIX: the segment correction of the D_n tile elements this thread copies (issue_state_tiles), += Diag(p_n) X_s:
+// load() fetches this thread's values of X_s and p_n (issued before the wait for the tile, so that their latency
+// overlaps it), apply() adds them to the landed elements.
+template <int K>
+struct StateTileFix {
+    static constexpr int TV = tile_v_of<K>, Q4 = TV / 4, NI = K * Q4 / (32 * warps_of<K>);
+    float4 x[NI];
+    float p[NI];
+    __device__ __forceinline__ void load(const float* xs, const float* pn, int c0, int V) {
+#pragma unroll
+        for (int i = 0; i < NI; ++i) {
+            const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / Q4, c = 4 * (idx % Q4);
+            x[i] = __ldg(reinterpret_cast<const float4*>(xs + int64_t(j) * V + c0 + c));
+            p[i] = __ldg(pn + j);
+        }
+    }
+    __device__ __forceinline__ void apply(float* tile) const {
+#pragma unroll
+        for (int i = 0; i < NI; ++i) {
+            const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / Q4, c = 4 * (idx % Q4);
+            float4* d = reinterpret_cast<float4*>(tile + j * BSmem<K>::LS + c);
+            float4 v = *d;
+            v.x += p[i] * x[i].x, v.y += p[i] * x[i].y, v.z += p[i] * x[i].z, v.w += p[i] * x[i].w;
+            *d = v;
+        }
+    }
+};
+
 // NaN into every gradient of the chunk's rows t0.. (this K half's columns of dq, dk, dg; dv or its fp32 partial).
 template <int K, int KS>
 __device__ void poison_chunk(const BwdArgs& a, int b, int h, int t0) {
@@ -122,8 +150,10 @@ __device__ void poison_chunk(const BwdArgs& a, int b, int h, int t0) {
     }
 }
 
-template <int K, int KS>
-__global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd_chunk_kernel(BwdArgs a) {
+// FIX: the D_n in dbuf lack their segment correction (fix: a segmented D pass, the H_n saved by the forward).
+// (fix is a parameter of its own: grown by it, BwdArgs changed how nvcc compiled the whole kernel, 3% slower.)
+template <int K, int KS, bool FIX>
+__global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd_chunk_kernel(BwdArgs a, SegFixup fix) {
     using S = BSmem<K>;
     // NCH column groups of warps: dA's kC columns in CA-column strips (NA8 MMA tiles), a V tile's TV columns
     // in CV-column strips (NV8 tiles), the strict terms' K columns in KH-column strips (NT tiles);
@@ -153,6 +183,10 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
     const uint4 z4 = make_uint4(0, 0, 0, 0);
     const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
+    // FIX: the segment correction of this chunk's D_n (rows of this K half), if its segment needs one.
+    const float *fdx = nullptr, *fdp = nullptr;
+    const bool fixup = FIX && seg_fixup_of(fix, 0, b * a.H + h, n, true, KS, a.V, fdx, fdp);
+    if (fixup) fdx += int64_t(kh) * K * a.V, fdp += kh * K;
     // The first V tile of H_n and D_n streams in while the chunk's scores are formed (Ht, Dt are free).
     issue_state_tiles<K>(Ht, Dt, a.hbuf + hbase * KS * a.V, a.dbuf + hbase * KS * a.V, a.V);
     // The v and dout tiles (kC x TV bf16) travel through registers: each is loaded one step ahead (the first
@@ -315,7 +349,14 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
                 *reinterpret_cast<uint4*>(Vt16 + t * L16 + c) = rv[i];
                 *reinterpret_cast<uint4*>(dOt16 + t * L16 + c) = rd[i];
             }
-            cp_async_wait_all();
+            if (fixup) {  // X_s and p_n loaded while the tile lands
+                StateTileFix<K> f;
+                f.load(fdx, fdp, c0, a.V);
+                cp_async_wait_all();
+                f.apply(Dt);
+            } else {
+                cp_async_wait_all();
+            }
         }
         __syncthreads();
         // dA[t][u] (unscaled) = <dO_t, v_u>: rows 16 rb, columns CA ch (none above the diagonal blocks); dout
@@ -562,8 +603,8 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     if (__syncthreads_or(bad != 0)) poison_chunk<K, KS>(a, b, h, t0);
 }
 
-template <int K, int KS>
-bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
+template <int K, int KS, bool FIX>
+bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t stream) {
     const size_t smem = sizeof(BSmem<K>);
     int dev = 0, optin = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
@@ -572,12 +613,12 @@ bool launch_chunk(const BwdArgs& a, int B, cudaStream_t stream) {
     static bool configured = false;
     if (!configured) {
         HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS>, cudaFuncAttributePreferredSharedMemoryCarveout,
+            cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS, FIX>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS, FIX>, cudaFuncAttributePreferredSharedMemoryCarveout,
                                              int(cudaSharedmemCarveoutMaxShared)));
         configured = true;
     }
-    gla_bwd_chunk_kernel<K, KS><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), 32 * warps_of<K>, smem, stream>>>(a);
+    gla_bwd_chunk_kernel<K, KS, FIX><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), 32 * warps_of<K>, smem, stream>>>(a, fix);
     HGRN_LAUNCH_CHECK();
     return true;
 }
@@ -632,7 +673,12 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     sa.T = int(d.T), sa.H = int(d.H), sa.K = int(d.K), sa.V = int(d.V), sa.N = N;
     sa.scale = scale;
     sa.B_H = int(d.B * d.H);
-    run_state_pass(sa, saved ? 1 : 2, stream);
+    // The D pass alone (H_n saved) may run in segments (few heads, long T), leaving the correction of the stored
+    // D_n to the per-chunk kernel (1 x 16384 x 16 x 128 on the H100: backward with saved states 1.43 -> 1.34
+    // ms). Both directions keep one chain per tile: the H_n need the correction too, and the per-chunk kernel
+    // has no registers to fetch both while the tiles land (measured: no gain, 1.79 -> 1.78 ms).
+    SegFixup fix;
+    run_state_pass(sa, saved ? 1 : 2, stream, saved ? &fix : nullptr);
 
     BwdArgs ba{};
     ba.q = sa.q, ba.k = sa.k, ba.v = sa.v, ba.dout = sa.dout, ba.g = sa.g;
@@ -643,18 +689,22 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     ba.dg = f32_out(grads.dg, "dg");
     ba.T = int(d.T), ba.H = int(d.H), ba.V = int(d.V), ba.N = N;
     ba.scale = scale;
+    const bool fx = fix.x != nullptr;
     // K = 256: the K = 128 kernel on the two 128-column halves (dq, dk, dg of the half; dv summed over them).
     const int nh = d.K == 256 ? 2 : 1;
     const int64_t nv = d.B * d.T * d.H * d.V;
     if (nh > 1) ba.dv32 = cuda_scratch_alloc<float>(nh * nv, stream);
-    const bool ok = d.K == 64    ? launch_chunk<64, 64>(ba, int(d.B), stream)
-                   : d.K == 128 ? launch_chunk<128, 128>(ba, int(d.B), stream)
-                                : launch_chunk<128, 256>(ba, int(d.B), stream);
+    const bool ok = d.K == 64    ? (fx ? launch_chunk<64, 64, true>(ba, fix, int(d.B), stream) : launch_chunk<64, 64, false>(ba, fix, int(d.B), stream))
+                   : d.K == 128 ? (fx ? launch_chunk<128, 128, true>(ba, fix, int(d.B), stream)
+                                      : launch_chunk<128, 128, false>(ba, fix, int(d.B), stream))
+                                : (fx ? launch_chunk<128, 256, true>(ba, fix, int(d.B), stream)
+                                      : launch_chunk<128, 256, false>(ba, fix, int(d.B), stream));
     if (nh > 1) {
         gla_sum_halves_bwd_kernel<<<unsigned(std::min<int64_t>((nv / 4 + 255) / 256, 4096)), 256, 0, stream>>>(ba.dv32, ba.dv, nv);
         HGRN_LAUNCH_CHECK();
         HGRN_CUDA_CHECK(cudaFreeAsync(ba.dv32, stream));
     }
+    if (fix.scratch) HGRN_CUDA_CHECK(cudaFreeAsync(fix.scratch, stream));
     HGRN_CUDA_CHECK(cudaFreeAsync(scratch, stream));
     return ok;  // (ok is true: the shared-memory size was checked above)
 }
