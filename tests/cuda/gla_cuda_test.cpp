@@ -411,21 +411,27 @@ TEST(GlaCuda, ChunkSavedStatesShapes) {
 }
 
 // The state passes split into segments (few heads, long T: each segment from zero, then the true segment
-// starts and a correction of every stored state): forced segment counts, including one chunk a segment and
-// a count that does not divide the chunks; forward (split path, with ht), backward, with and without saved
-// states, explicit and fused k.
+// starts and a correction of the stored states, by a pass that rewrites them or, lazily, by the kernel that
+// reads them): forced segment counts, including one chunk a segment and a count that does not divide the
+// chunks; forward (split path, with ht; its output kernel 64 and 128 columns wide), backward, with and without
+// saved states, explicit and fused k.
 TEST(GlaCuda, StatePassSegments) {
     for (int segs : {3, 4, 17}) {
         ::setenv("HGRN_GLA_STATE_SEGMENTS", std::to_string(segs).c_str(), 1);
         SCOPED_TRACE(testing::Message() << "segments " << segs);
-        for (int64_t K : {64, 128, 256}) {
-            Case c{2, 1025, 2, K, 64, DType::bf16, K != 128, true, true, 1.0, uint64_t(110 + K + segs)};
-            c.states = K == 128;
-            run_case(c, Path::chunk, true);
+        for (int64_t K : {64, 128, 256})
+            for (bool saved : {false, true}) {
+                Case c{2, 1025, 2, K, 64, DType::bf16, K != 128, true, true, 1.0, uint64_t(110 + K + segs)};
+                c.states = saved;
+                run_case(c, Path::chunk, true);
+            }
+        Case wide{1, 1025, 2, 128, 256, DType::bf16, true, true, true, 1.0, uint64_t(120 + segs)};
+        run_case(wide, Path::chunk, true);
+        for (bool saved : {false, true}) {
+            Case strong{1, 700, 2, 128, 128, DType::bf16, !saved, true, true, 10.0, uint64_t(130 + segs)};
+            strong.states = saved;
+            run_case(strong, Path::chunk, true);
         }
-        Case strong{1, 700, 2, 128, 128, DType::bf16, true, true, true, 10.0, uint64_t(130 + segs)};
-        strong.states = true;
-        run_case(strong, Path::chunk, true);
     }
     ::unsetenv("HGRN_GLA_STATE_SEGMENTS");
 }
