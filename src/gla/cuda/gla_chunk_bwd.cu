@@ -1,7 +1,8 @@
 // gla_chunk_bwd.cu — chunkwise GLA backward on tensor cores (mma.sync TF32 and bf16, sm_80 and later), fla's split
 // (SPEC.md §4.2, docs/gla_math.md §5-§8) in two steps:
 //   1. the state pass (gla_state_pass.cu): the chunk states H_n and the state gradients D_n, fp32, into
-//      scratch (H_n taken from GlaInputs::states when the forward saved them), and dh0.
+//      scratch (H_n taken from GlaInputs::states when the forward saved them), and dh0. With saved H_n and
+//      few heads, the D pass runs in segments and step 2 completes each D_n tile as it loads it (SegFixup).
 //   2. gla_bwd_chunk_kernel: one block of 16 warps (8 at K = 64, two blocks per SM) per (chunk, head, sequence),
 //      all chunks in parallel. It recomputes G and the intra scores A, then walks V in tiles of 64 columns (32 at
 //      K = 64) of v, dout, H_n, D_n: dA, dq^inter = s 2^G (dO H^T), dk^inter = 2^{Gamma-G} (v D^T) with
@@ -610,17 +611,22 @@ bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t str
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
     if (size_t(optin) < smem) return false;
+    const auto kernel = gla_bwd_chunk_kernel<K, KS, FIX>;
     static bool configured = false;
     if (!configured) {
+        HGRN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
         HGRN_CUDA_CHECK(
-            cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS, FIX>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-        HGRN_CUDA_CHECK(cudaFuncSetAttribute(gla_bwd_chunk_kernel<K, KS, FIX>, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                             int(cudaSharedmemCarveoutMaxShared)));
+            cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, int(cudaSharedmemCarveoutMaxShared)));
         configured = true;
     }
-    gla_bwd_chunk_kernel<K, KS, FIX><<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), 32 * warps_of<K>, smem, stream>>>(a, fix);
+    kernel<<<dim3(unsigned(a.N), unsigned(a.H), unsigned(B * (KS / K))), 32 * warps_of<K>, smem, stream>>>(a, fix);
     HGRN_LAUNCH_CHECK();
     return true;
+}
+// The FIX instance where the D_n lack their segment correction.
+template <int K, int KS>
+bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t stream) {
+    return fix.x ? launch_chunk<K, KS, true>(a, fix, B, stream) : launch_chunk<K, KS, false>(a, fix, B, stream);
 }
 
 size_t chunk_smem(int64_t K) { return K == 64 ? sizeof(BSmem<64>) : sizeof(BSmem<128>); }
@@ -674,8 +680,8 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     sa.scale = scale;
     sa.B_H = int(d.B * d.H);
     // The D pass alone (H_n saved) may run in segments (few heads, long T), leaving the correction of the stored
-    // D_n to the per-chunk kernel (1 x 16384 x 16 x 128 on the H100: backward with saved states 1.43 -> 1.34
-    // ms). Both directions keep one chain per tile: the H_n need the correction too, and the per-chunk kernel
+    // D_n to the per-chunk kernel (1 x 16384 x 16 x 128 on the H100, ncu: D pass and per-chunk kernel 1.67 ->
+    // 1.42 ms). Both directions keep one chain per tile: the H_n need the correction too, and the per-chunk kernel
     // has no registers to fetch both while the tiles land (measured: no gain, 1.79 -> 1.78 ms).
     SegFixup fix;
     run_state_pass(sa, saved ? 1 : 2, stream, saved ? &fix : nullptr);
@@ -689,16 +695,13 @@ bool chunk_backward_tc(const GlaInputs& in, const GlaDims& d, float scale, const
     ba.dg = f32_out(grads.dg, "dg");
     ba.T = int(d.T), ba.H = int(d.H), ba.V = int(d.V), ba.N = N;
     ba.scale = scale;
-    const bool fx = fix.x != nullptr;
     // K = 256: the K = 128 kernel on the two 128-column halves (dq, dk, dg of the half; dv summed over them).
     const int nh = d.K == 256 ? 2 : 1;
     const int64_t nv = d.B * d.T * d.H * d.V;
     if (nh > 1) ba.dv32 = cuda_scratch_alloc<float>(nh * nv, stream);
-    const bool ok = d.K == 64    ? (fx ? launch_chunk<64, 64, true>(ba, fix, int(d.B), stream) : launch_chunk<64, 64, false>(ba, fix, int(d.B), stream))
-                   : d.K == 128 ? (fx ? launch_chunk<128, 128, true>(ba, fix, int(d.B), stream)
-                                      : launch_chunk<128, 128, false>(ba, fix, int(d.B), stream))
-                                : (fx ? launch_chunk<128, 256, true>(ba, fix, int(d.B), stream)
-                                      : launch_chunk<128, 256, false>(ba, fix, int(d.B), stream));
+    const bool ok = d.K == 64    ? launch_chunk<64, 64>(ba, fix, int(d.B), stream)
+                   : d.K == 128 ? launch_chunk<128, 128>(ba, fix, int(d.B), stream)
+                                : launch_chunk<128, 256>(ba, fix, int(d.B), stream);
     if (nh > 1) {
         gla_sum_halves_bwd_kernel<<<unsigned(std::min<int64_t>((nv / 4 + 255) / 256, 4096)), 256, 0, stream>>>(ba.dv32, ba.dv, nv);
         HGRN_LAUNCH_CHECK();
