@@ -153,7 +153,8 @@ __device__ void poison_chunk(const BwdArgs& a, int b, int h, int t0) {
 
 // FIX: the D_n in dbuf lack their segment correction (fix: a segmented D pass, the H_n saved by the forward).
 // (fix is a parameter of its own: grown by it, BwdArgs changed how nvcc compiled the whole kernel, 3% slower.)
-template <int K, int KS, bool FIX>
+// FUSED: k = 1 - exp(g) (a.k null), a template parameter so that neither form carries the other's selects.
+template <int K, int KS, bool FIX, bool FUSED>
 __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd_chunk_kernel(BwdArgs a, SegFixup fix) {
     using S = BSmem<K>;
     // NCH column groups of warps: dA's kC columns in CA-column strips (NA8 MMA tiles), a V tile's TV columns
@@ -180,7 +181,7 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     }
     const int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gr = lane >> 2, tg = lane & 3;
     const int rb = w & 3, ch = w >> 2;  // warp tile: rows 16 rb.., column group ch
-    const bool fused = a.k == nullptr;
+    constexpr bool fused = FUSED;
     auto row = [&](int t) { return (int64_t(b) * a.T + t) * a.H + h; };
     const uint4 z4 = make_uint4(0, 0, 0, 0);
     const int64_t hbase = (int64_t(b) * a.H + h) * a.N + n;
@@ -604,14 +605,14 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
     if (__syncthreads_or(bad != 0)) poison_chunk<K, KS>(a, b, h, t0);
 }
 
-template <int K, int KS, bool FIX>
+template <int K, int KS, bool FIX, bool FUSED>
 bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t stream) {
     const size_t smem = sizeof(BSmem<K>);
     int dev = 0, optin = 0;
     HGRN_CUDA_CHECK(cudaGetDevice(&dev));
     HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
     if (size_t(optin) < smem) return false;
-    const auto kernel = gla_bwd_chunk_kernel<K, KS, FIX>;
+    const auto kernel = gla_bwd_chunk_kernel<K, KS, FIX, FUSED>;
     static bool configured = false;
     if (!configured) {
         HGRN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
@@ -623,7 +624,11 @@ bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t str
     HGRN_LAUNCH_CHECK();
     return true;
 }
-// The FIX instance where the D_n lack their segment correction.
+// The instance: FIX where the D_n lack their segment correction, FUSED where k is absent.
+template <int K, int KS, bool FIX>
+bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t stream) {
+    return a.k ? launch_chunk<K, KS, FIX, false>(a, fix, B, stream) : launch_chunk<K, KS, FIX, true>(a, fix, B, stream);
+}
 template <int K, int KS>
 bool launch_chunk(const BwdArgs& a, const SegFixup& fix, int B, cudaStream_t stream) {
     return fix.x ? launch_chunk<K, KS, true>(a, fix, B, stream) : launch_chunk<K, KS, false>(a, fix, B, stream);
