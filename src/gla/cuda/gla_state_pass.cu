@@ -342,11 +342,11 @@ void run_state_pass(StateArgs a, int ndir, cudaStream_t stream, SegFixup* lazy) 
     // 128-column tiles (g and the keys / queries read once per head instead of twice): in the backward while
     // they give at least half a block per SM, measured (H100, ncu, 8b9a5ed; 64-column tiles in brackets)
     // 8 x 2048 x 16 x 128 both directions 636 (630) us, D alone 316 (359); 4 x 4096: 643 (750), 318 (368);
-    // 1 x 16384: both 808 (866), D alone (64 blocks) 771 (614). The forward's segmented H pass keeps the
-    // earlier rule (>= 4 blocks per SM before segments): at 1 x 16384 the pass itself was faster with 128
-    // columns and 8 segments (338 vs 402 us) but the whole split forward was not (1.06-1.09 vs 1.03-1.09 ms).
+    // 1 x 16384: both 808 (866), D alone (64 blocks) 771 (614). The forward's segmented H pass: always (8
+    // segments of 128 columns at 1 x 16384: split forward 0.780-0.790 -> 0.723 ms; before its states were
+    // corrected by their reader it had kept 64 columns, with which the whole split forward was as fast).
     const int64_t blocks128 = int64_t(tiles_of(128)) * bh * ndir;
-    int sc = a.V % 128 == 0 && (fwd_h ? blocks128 >= 4 * int64_t(sms) : 2 * blocks128 >= sms) ? 128 : 64;
+    int sc = a.V % 128 == 0 && (fwd_h || 2 * blocks128 >= sms) ? 128 : 64;
     if (const char* e = std::getenv("HGRN_GLA_STATE_TILE")) sc = std::atoi(e) == 64 || a.V % 128 != 0 ? 64 : 128;  // tests
     const int tiles = tiles_of(sc);
     int S = segments_of(sc);
