@@ -52,14 +52,14 @@ constexpr int kStateBlocksPerSM = SC == 128 ? 2 : 4;
 static_assert(2 * (sizeof(StateSmem<128>) + 4 * (kSR + 8 * kSR) + 1024) <= 228 * 1024, "two blocks per SM (SC = 128)");
 static_assert(4 * (sizeof(StateSmem<64>) + 4 * (kSR + 4 * kSR) + 1024) <= 228 * 1024, "four blocks per SM (SC = 64)");
 
-// MINB: the blocks per SM the registers are budgeted for; 1 where the whole grid fits on the GPU at once (few
-// heads, long T: the serial chain of chunks is the time, so the product loop is fully unrolled there).
 // A compile-time bool that reads as a bool (a generic lambda then compiles one copy per value).
 template <bool B>
 struct Flag {
     __device__ constexpr operator bool() const { return B; }
 };
 
+// MINB: the blocks per SM the registers are budgeted for; 1 where the whole grid fits on the GPU at once (few
+// heads, long T: the serial chain of chunks is the time, so the product loop is fully unrolled there).
 // SEG: in segments (a.S > 1), recording each chunk's decay from the segment's start (a template parameter: the
 // recording in the unsegmented instances made them 5% slower, 500 -> 525 us at 8 x 2048 x 16 x 128).
 template <int SC, int MINB, bool SEG>
@@ -244,8 +244,8 @@ __global__ void __launch_bounds__(2 * SC, MINB) gla_bwd_states_kernel(StateArgs 
 }
 
 // Segments, pass 2 (one block per state row j, sequence x head, direction): the true state at each segment
-// start, X_1 = E_0 (segment 0 started from h0 / dht), X_{s+1} = E_s + Diag(2^{Lambda_s}) X_s with Lambda_s
-// the sum of the segment's chunk Gammas, written over E_s (slot s); X_S is the final state (ht or dh0).
+// start, X_1 = E_0 (segment 0 started from h0 / dht), X_{s+1} = E_s + Diag(2^{Lambda_s}) X_s with 2^Lambda_s
+// from lbuf, written over E_s (slot s); X_S is the final state (ht or dh0).
 __global__ void gla_state_seg_starts_kernel(StateArgs a) {
     const int j = blockIdx.x, bh = blockIdx.y, dir = blockIdx.z;
     const bool dmode = dir + a.dir0 == 1;
