@@ -105,34 +105,6 @@ __device__ __forceinline__ void issue_state_tiles(float* Ht, float* Dt, const fl
     }
 }
 
-// FIX: the segment correction of the D_n tile elements this thread copies (issue_state_tiles), += Diag(p_n) X_s:
-// load() fetches this thread's values of X_s and p_n (issued before the wait for the tile, so that their latency
-// overlaps it), apply() adds them to the landed elements.
-template <int K>
-struct StateTileFix {
-    static constexpr int TV = tile_v_of<K>, Q4 = TV / 4, NI = K * Q4 / (32 * warps_of<K>);
-    float4 x[NI];
-    float p[NI];
-    __device__ __forceinline__ void load(const float* xs, const float* pn, int c0, int V) {
-#pragma unroll
-        for (int i = 0; i < NI; ++i) {
-            const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / Q4, c = 4 * (idx % Q4);
-            x[i] = __ldg(reinterpret_cast<const float4*>(xs + int64_t(j) * V + c0 + c));
-            p[i] = __ldg(pn + j);
-        }
-    }
-    __device__ __forceinline__ void apply(float* tile) const {
-#pragma unroll
-        for (int i = 0; i < NI; ++i) {
-            const int idx = threadIdx.x + i * 32 * warps_of<K>, j = idx / Q4, c = 4 * (idx % Q4);
-            float4* d = reinterpret_cast<float4*>(tile + j * BSmem<K>::LS + c);
-            float4 v = *d;
-            v.x += p[i] * x[i].x, v.y += p[i] * x[i].y, v.z += p[i] * x[i].z, v.w += p[i] * x[i].w;
-            *d = v;
-        }
-    }
-};
-
 // NaN into every gradient of the chunk's rows t0.. (this K half's columns of dq, dk, dg; dv or its fp32 partial).
 template <int K, int KS>
 __device__ void poison_chunk(const BwdArgs& a, int b, int h, int t0) {
@@ -351,11 +323,11 @@ __global__ void __launch_bounds__(32 * warps_of<K>, blocks_per_sm_of<K>) gla_bwd
                 *reinterpret_cast<uint4*>(Vt16 + t * L16 + c) = rv[i];
                 *reinterpret_cast<uint4*>(dOt16 + t * L16 + c) = rd[i];
             }
-            if (fixup) {  // X_s and p_n loaded while the tile lands
-                StateTileFix<K> f;
+            if (fixup) {  // X_s and p_n loaded while the tile lands (issue_state_tiles' element mapping)
+                SegTileFix<K, TV, kThreads> f;
                 f.load(fdx, fdp, c0, a.V);
                 cp_async_wait_all();
-                f.apply(Dt);
+                f.apply(Dt, LS);
             } else {
                 cp_async_wait_all();
             }

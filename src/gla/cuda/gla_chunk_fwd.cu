@@ -575,7 +575,7 @@ __global__ void gla_sum_halves_kernel(const float* p, __nv_bfloat16* o, int64_t 
 
 // Split forward, part 2 (part 1 is chunk_states_forward: every H_n into hbuf): one block per (chunk, head,
 // sequence), all chunks in parallel; the scores are formed once and the V tiles walked with H_n from hbuf.
-// (Tiles of 128 columns with 16 warps measured no faster at 1 x 16384 x 16 x 128: 529 vs 524 us.)
+// (Tiles of 128 columns with 16 warps measured no faster at 1 x 16384 x 16 x 128: 529 vs 516-529 us.)
 // fix: the segment correction the state pass left to this kernel (none when hbuf holds complete states).
 template <int K, int KS>
 __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N,
@@ -613,24 +613,10 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
             load_v<S>(a, s, b, h, c0, t0);
         }
         if (fixup) {  // H_n += Diag(p_n) X_s on the elements this thread copied, X_s and p_n loaded while they land
-            constexpr int NI = K * BV / 4 / NTH;
-            float4 xv[NI];
-            float pv[NI];
-#pragma unroll
-            for (int i = 0; i < NI; ++i) {
-                const int idx = threadIdx.x + i * NTH, j = idx / (BV / 4), c = 4 * (idx % (BV / 4));
-                xv[i] = __ldg(reinterpret_cast<const float4*>(fx + int64_t(j) * a.V + c0 + c));
-                pv[i] = __ldg(fp + j);
-            }
+            SegTileFix<K, BV, NTH> f;
+            f.load(fx, fp, c0, a.V);
             cp_async_wait<0>();
-#pragma unroll
-            for (int i = 0; i < NI; ++i) {
-                const int idx = threadIdx.x + i * NTH, j = idx / (BV / 4), c = 4 * (idx % (BV / 4));
-                float4* d = reinterpret_cast<float4*>(s.Hs + j * S::LV + c);
-                float4 hv = *d;
-                hv.x += pv[i] * xv[i].x, hv.y += pv[i] * xv[i].y, hv.z += pv[i] * xv[i].z, hv.w += pv[i] * xv[i].w;
-                *d = hv;
-            }
+            f.apply(s.Hs, S::LV);
         } else {
             cp_async_wait<0>();
         }

@@ -54,6 +54,36 @@ __device__ __forceinline__ bool seg_fixup_of(const SegFixup& f, int d, int bh, i
     return true;
 }
 
+// The correction of the ROWS x COLS fp32 state tile elements one thread copies into shared memory, the copy's
+// element groups idx = threadIdx.x + i NTH taken as row idx / (COLS / 4), columns 4 (idx % (COLS / 4)) .. + 3:
+// load() fetches this thread's values of X_s and p_n (columns c0.. of X_s; issued before the wait for the tile's
+// copy, so that their latency overlaps it), apply() adds p_n X_s to the landed elements (tile rows ld apart).
+template <int ROWS, int COLS, int NTH>
+struct SegTileFix {
+    static constexpr int Q4 = COLS / 4, NI = ROWS * Q4 / NTH;
+    static_assert(NI * NTH == ROWS * Q4, "whole float4 groups per thread");
+    float4 x[NI];
+    float p[NI];
+    __device__ __forceinline__ void load(const float* xs, const float* pn, int c0, int V) {
+#pragma unroll
+        for (int i = 0; i < NI; ++i) {
+            const int idx = threadIdx.x + i * NTH, j = idx / Q4, c = 4 * (idx % Q4);
+            x[i] = __ldg(reinterpret_cast<const float4*>(xs + int64_t(j) * V + c0 + c));
+            p[i] = __ldg(pn + j);
+        }
+    }
+    __device__ __forceinline__ void apply(float* tile, int ld) const {
+#pragma unroll
+        for (int i = 0; i < NI; ++i) {
+            const int idx = threadIdx.x + i * NTH, j = idx / Q4, c = 4 * (idx % Q4);
+            float4* d = reinterpret_cast<float4*>(tile + j * ld + c);
+            float4 v = *d;
+            v.x += p[i] * x[i].x, v.y += p[i] * x[i].y, v.z += p[i] * x[i].z, v.w += p[i] * x[i].w;
+            *d = v;
+        }
+    }
+};
+
 // The chunk states H_n (before chunk n, fp32, (B, H, N, K, V)) and the final state ht (may be null) from
 // bf16 k (null: fused 1 - exp(g)) and v, fp32 g and h0 (may be null); K in {64, 128, 256}, V % 64 == 0.
 // lazy (may be null): a segmented pass leaves the correction of the stored states to the reader (SegFixup);
