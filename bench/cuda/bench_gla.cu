@@ -171,6 +171,29 @@ void bench_chunk(const Shape4& s, bool backward_too, const Ceil& ceil) {
         },
         nsets);
     row("fwd+bwd, states saved", sms);
+    // Each pass alone, for the targets that compare a backward with fla's forward (speed-up column: against
+    // fla's forward): the forward writing its states, and the backward with and without them (o, states
+    // already in place from the runs above).
+    auto alone = [&](const char* pass, double ms) {
+        std::printf("| %ld,%ld,%ld,%ld | %s | %.3f | %.3f (fwd) | %.2fx | — | — | — | — |\n", B, T, H, K, pass, ms,
+                    s.fla_fwd, s.fla_fwd / ms);
+    };
+    alone("fwd writing states", time_ms([&](int i) { gla_chunk_forward(inputs(i), {o[i].view(), Tensor(), states[i].view()}); },
+                                        nsets));
+    alone("bwd alone", time_ms(
+                           [&](int i) {
+                               gla_chunk_backward(inputs(i), {dout[i].view(), Tensor()},
+                                                  {dq[i].view(), Tensor(), dv[i].view(), dg[i].view(), Tensor()});
+                           },
+                           nsets));
+    alone("bwd alone, states saved", time_ms(
+                                         [&](int i) {
+                                             GlaInputs in = inputs(i);
+                                             in.states = states[i].view();
+                                             gla_chunk_backward(in, {dout[i].view(), Tensor()},
+                                                                {dq[i].view(), Tensor(), dv[i].view(), dg[i].view(), Tensor()});
+                                         },
+                                         nsets));
 }
 
 void bench_step(int64_t B, double fla_ms, const Ceil& ceil) {

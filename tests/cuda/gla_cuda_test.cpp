@@ -436,6 +436,23 @@ TEST(GlaCuda, StatePassSegments) {
     ::unsetenv("HGRN_GLA_STATE_SEGMENTS");
 }
 
+// The split forward (forced) with gates strong enough for exact (wide) chunks, and weak ones: its output
+// kernel forms the scores into registers and stores them over q^ / k^ (K = 128, two blocks per SM), for the
+// factored and the exact scores alike; K = 64 / 256 and V = 64 / 128 / 256 alongside. The small shapes also
+// run under the sanitizers (scripts/gpu_tests.sh).
+void split_forward_gates(int64_t B, int64_t T, int64_t H, bool h0) {
+    ::setenv("HGRN_GLA_FWD_SPLIT", "1", 1);
+    for (double st : {0.1, 10.0, 30.0})
+        for (int64_t K : {64, 128, 256}) {
+            const int64_t V = K == 128 ? 256 : 64;
+            run_case({B, T, H, K, V, DType::bf16, K != 64, h0, h0, st, uint64_t(160 + K + st + T)}, Path::chunk,
+                     false);
+        }
+    ::unsetenv("HGRN_GLA_FWD_SPLIT");
+}
+TEST(GlaCudaSmall, SplitForwardGates) { split_forward_gates(2, 130, 1, false); }
+TEST(GlaCuda, SplitForwardGates) { split_forward_gates(1, 300, 2, true); }
+
 // Both state-pass tile widths (32 x 64 and 32 x 128 columns; the automatic choice takes 128 only for many
 // heads, which these small shapes do not have) and both register budgets (one block per SM, as these small
 // grids get by default, and several, as large grids get), both directions, saved states, K = 64 / 128 / 256.

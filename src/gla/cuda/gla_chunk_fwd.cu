@@ -28,9 +28,10 @@
 // parallel, completing the segments' states as it loads them (K = 256 there: fp32 partials of o, summed into bf16).
 // GlaOutputs::states: the sequential kernel stores its state at each chunk start; the split path's state pass
 // writes them directly.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 
 #include "gla/cuda/gla_cuda_common.cuh"
 #include "gla/cuda/gla_cuda_internal.cuh"
@@ -87,6 +88,39 @@ struct alignas(1024) Smem {
     float dec[K];         // 2^{Gamma}
     float cpart[4][K];    // cumsum: each part's total
     float cfirst[4][K];   // cumsum: each 16-row block's first value within its part
+    // The split path's fp32 H tile (not HT): element (j, c) at hs(j, c). The v tile arrives with q, k, g; the
+    // scores are stored as they are formed (OutSmem defers both: its A, Vs and Hs share Q's and Kh's space).
+    static constexpr bool kDefer = false;
+    __device__ static int hs(int j, int c) { return j * LV + c; }
+};
+
+// The split path's output kernel (gla_chunk_out_kernel, BV = 64): Smem's planes, with the H and v tiles and the
+// scores in the space of q^ and k^, which only the scores read; about 110 KB at K = 128 (Smem<128, 64>: 178 KB),
+// so that two blocks share an SM. The scores are therefore held in registers until every warp has formed its
+// share, and the v and H tiles loaded after them. The H tile has no padding: 16-byte groups XOR-swizzled by
+// row (column c of row j at c ^ 8 (j & 3)), so that the fragment reads (rows j0 + tg, columns oc0 + 8 n + gr)
+// fall on 32 distinct banks.
+template <int K>
+struct alignas(1024) OutSmem {
+    static constexpr int BV = 64, LQ = K + 4, LK = K + 4, LA = kC / 2 + 4;
+    static constexpr int NTH = threads_of<BV>, KD = K, BVD = BV;
+    static constexpr bool kDefer = true;
+    float G[kC * LQ];  // as in Smem
+    union {  // Smem's member names (anonymous members), so that the shared device functions read either
+        struct {
+            float Q[kC * LQ];   // q, then q^ (to the scores)
+            float Kh[kC * LK];  // k, then k^ (to the scores)
+        };
+        struct {
+            float Hs[K * BV];                   // after the scores: H_n's tile (swizzled, see hs)
+            alignas(1024) uint32_t Vs[kC * BV / 2];  // the v plane (kC x BV bf16, SW128 as in Smem)
+            uint32_t A[2 * kC * LA];            // the scores (hi, lo planes as in Smem)
+        };
+    };
+    float cq[4][K], ck[4][K], cib[6][K], dec[K], cpart[4][K], cfirst[4][K];
+    __device__ static int hs(int j, int c) { return j * BV + (c ^ ((j & 3) << 3)); }
+    static_assert(K * BV + kC * BV / 2 + 2 * kC * LA <= 2 * kC * LQ, "the tiles fit in the space of q^ and k^");
+    static_assert((kC * LQ * 4) % 1024 == 0 && (K * BV * 4) % 1024 == 0, "Hs and Vs on 1024-byte boundaries");
 };
 
 // One chunk's inputs in registers (16-byte vectors per thread): all global loads of a chunk are issued
@@ -124,13 +158,15 @@ __device__ __forceinline__ void issue_chunk(const FwdArgs& a, ChunkRegs<S>& r, i
         const int idx = threadIdx.x + i * NTH, t = idx / (K / 4), j = 4 * (idx % (K / 4));
         rg[i] = t < nt ? __ldg(reinterpret_cast<const float4*>(g0 + t * sq + j)) : make_float4(0, 0, 0, 0);
     }
+    if constexpr (!S::kDefer) {  // (OutSmem: its v tile is loaded after the scores, by load_v)
 #pragma unroll
-    for (int i = 0; i < R::NP; ++i) {
-        const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+        for (int i = 0; i < R::NP; ++i) {
+            const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
 #pragma unroll
-        for (int y = 0; y < 2; ++y) {
-            const int t = 2 * m + y;
-            rv[2 * i + y] = t < nt ? __ldg(reinterpret_cast<const uint4*>(v0 + t * sv + c)) : z4;
+            for (int y = 0; y < 2; ++y) {
+                const int t = 2 * m + y;
+                rv[2 * i + y] = t < nt ? __ldg(reinterpret_cast<const uint4*>(v0 + t * sv + c)) : z4;
+            }
         }
     }
 }
@@ -212,10 +248,12 @@ __device__ __forceinline__ void store_chunk(const FwdArgs& a, S& s, const ChunkR
             *reinterpret_cast<float4*>(s.Kh + t * S::LK + j) =
                 make_float4(one_minus_exp(x.x), one_minus_exp(x.y), one_minus_exp(x.z), one_minus_exp(x.w));
     }
+    if constexpr (!S::kDefer) {
 #pragma unroll
-    for (int i = 0; i < R::NP; ++i) {
-        const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
-        store_v_pair<S>(s, m, c, rv[2 * i], rv[2 * i + 1]);
+        for (int i = 0; i < R::NP; ++i) {
+            const int idx = threadIdx.x + i * NTH, m = idx / (BV / 8), c = 8 * (idx % (BV / 8));
+            store_v_pair<S>(s, m, c, rv[2 * i], rv[2 * i + 1]);
+        }
     }
 }
 
@@ -290,39 +328,34 @@ __device__ void scores_exact(S& s, float scale) {
         store_score_pair<S>(s, t, u, acc[0] * scale, acc[1] * scale);
     }
 }
-
-// A[16i.., 16b..] = s (q^_i . 2^{r_i - r_b}) k^_b^T, masked to u <= t. 10 block pairs over 8 warps.
+// The same into registers (OutSmem, whose A shares the space of q and k): pair i of this thread, idx =
+// threadIdx.x + i NTH, is (t, u) = (idx / 32, 2 (idx % 32)); store_scores_exact writes them later.
 template <class S>
-__device__ void scores_mma(S& s, float scale) {
-    [[maybe_unused]] constexpr int K = S::KD, BV = S::BVD, NTH = S::NTH;
-    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
-    for (int p = w; p < 10; p += NTH / 32) {
-        int i = 0;
-        while ((i + 1) * (i + 2) / 2 <= p) ++i;
-        const int bb = p - i * (i + 1) / 2;  // b <= i
-        float acc[2][4] = {};
-        const float* cs = bb < i ? s.cib[pair_index(i, bb)] : nullptr;
-#pragma unroll 4
-        for (int j0 = 0; j0 < K; j0 += 8) {
-            const float f0 = cs ? cs[j0 + tg] : 1.f, f1 = cs ? cs[j0 + tg + 4] : 1.f;
-            const float* qr = s.Q + (16 * i + gr) * S::LQ + j0 + tg;
-            const uint32_t a0 = tf32(qr[0] * f0), a1 = tf32(qr[8 * S::LQ] * f0), a2 = tf32(qr[4] * f1),
-                           a3 = tf32(qr[8 * S::LQ + 4] * f1);
+using ExactScores = float[kC * kC / 2 / S::NTH][2];
+template <class S>
+__device__ void scores_exact_held(const S& s, float scale, ExactScores<S>& acc) {
+    constexpr int K = S::KD;
 #pragma unroll
-            for (int n = 0; n < 2; ++n) {
-                const float* kr = s.Kh + (16 * bb + 8 * n + gr) * S::LK + j0 + tg;
-                mma(acc[n], a0, a1, a2, a3, tf32(kr[0]), tf32(kr[4]));
-            }
+    for (int i = 0; i < kC * kC / 2 / S::NTH; ++i) {
+        const int idx = threadIdx.x + i * S::NTH, t = idx / (kC / 2), u = 2 * (idx % (kC / 2));
+#pragma unroll
+        for (int y = 0; y < 2; ++y) {
+            float x = 0.f;
+            if (u + y <= t)
+#pragma unroll 1
+                for (int j = 0; j < K; ++j)
+                    x += s.Q[t * S::LQ + j] * s.Kh[(u + y) * S::LK + j] * exp2f(s.G[t * S::LQ + j] - s.G[(u + y) * S::LQ + j]);
+            acc[i][y] = x * scale;
         }
-#pragma unroll
-        for (int n = 0; n < 2; ++n)
-#pragma unroll
-            for (int e = 0; e < 4; e += 2) {
-                const int t = 16 * i + gr + (e >= 2 ? 8 : 0), u = 16 * bb + 8 * n + 2 * tg;
-                store_score_pair<S>(s, t, u, u <= t ? acc[n][e] * scale : 0.f, u + 1 <= t ? acc[n][e + 1] * scale : 0.f);
-            }
     }
-    // Blocks above the diagonal stay zero from zero_upper_scores (scores_exact writes its zeros itself).
+}
+template <class S>
+__device__ void store_scores_exact(S& s, const ExactScores<S>& acc) {
+#pragma unroll
+    for (int i = 0; i < kC * kC / 2 / S::NTH; ++i) {
+        const int idx = threadIdx.x + i * S::NTH;
+        store_score_pair<S>(s, idx / (kC / 2), 2 * (idx % (kC / 2)), acc[i][0], acc[i][1]);
+    }
 }
 
 // The blocks of A above the diagonal, once per block: scores_mma never writes them.
@@ -332,6 +365,79 @@ __device__ void zero_upper_scores(S& s) {
         const int t = idx / (kC / 2), u = 2 * (idx % (kC / 2));
         if (u / 16 > t / 16) s.A[t * S::LA + u / 2] = s.A[(kC + t) * S::LA + u / 2] = 0u;
     }
+}
+
+// Block pair p = i (i + 1) / 2 + b, b <= i, as (i, b).
+__device__ __forceinline__ void block_pair(int p, int& i, int& bb) {
+    i = 0;
+    while ((i + 1) * (i + 2) / 2 <= p) ++i;
+    bb = p - i * (i + 1) / 2;
+}
+// Block pair (i, b) from its MMA accumulators into A, masked to u <= t.
+template <class S>
+__device__ __forceinline__ void store_score_block(S& s, int i, int bb, const float (&acc)[2][4], float scale) {
+    const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; e += 2) {
+            const int t = 16 * i + gr + (e >= 2 ? 8 : 0), u = 16 * bb + 8 * n + 2 * tg;
+            store_score_pair<S>(s, t, u, u <= t ? acc[n][e] * scale : 0.f, u + 1 <= t ? acc[n][e + 1] * scale : 0.f);
+        }
+}
+
+// The 16 x 16 block pair p = (i, b) of the scores (before s and the mask) into acc: one TF32 product, q^ rows
+// rescaled by 2^{r_i - r_b} per column off the diagonal.
+template <class S>
+__device__ __forceinline__ void score_block(const S& s, int i, int bb, float (&acc)[2][4]) {
+    constexpr int K = S::KD;
+    const int lane = threadIdx.x & 31, gr = lane >> 2, tg = lane & 3;
+    const float* cs = bb < i ? s.cib[pair_index(i, bb)] : nullptr;
+#pragma unroll 4
+    for (int j0 = 0; j0 < K; j0 += 8) {
+        const float f0 = cs ? cs[j0 + tg] : 1.f, f1 = cs ? cs[j0 + tg + 4] : 1.f;
+        const float* qr = s.Q + (16 * i + gr) * S::LQ + j0 + tg;
+        const uint32_t a0 = tf32(qr[0] * f0), a1 = tf32(qr[8 * S::LQ] * f0), a2 = tf32(qr[4] * f1),
+                       a3 = tf32(qr[8 * S::LQ + 4] * f1);
+#pragma unroll
+        for (int n = 0; n < 2; ++n) {
+            const float* kr = s.Kh + (16 * bb + 8 * n + gr) * S::LK + j0 + tg;
+            mma(acc[n], a0, a1, a2, a3, tf32(kr[0]), tf32(kr[4]));
+        }
+    }
+}
+
+// A[16i.., 16b..] = s (q^_i . 2^{r_i - r_b}) k^_b^T, masked to u <= t. 10 block pairs over the warps.
+template <class S>
+__device__ void scores_mma(S& s, float scale) {
+    for (int p = threadIdx.x >> 5; p < 10; p += S::NTH / 32) {
+        int i, bb;
+        block_pair(p, i, bb);
+        float acc[2][4] = {};
+        score_block<S>(s, i, bb, acc);
+        store_score_block<S>(s, i, bb, acc, scale);
+    }
+    // Blocks above the diagonal stay zero from zero_upper_scores (scores_exact writes its zeros itself).
+}
+
+// The same where A shares the space of q^ and k^ (OutSmem): each warp's pairs held in registers until every
+// warp has formed its own, then stored, with the zero blocks above the diagonal.
+template <class S>
+__device__ void scores_mma_held(S& s, float scale) {
+    constexpr int NW = S::NTH / 32, NPW = (10 + NW - 1) / NW;  // pairs a warp, at most
+    const int w = threadIdx.x >> 5;
+    float held[NPW][2][4] = {};
+    int pi_[NPW], pb_[NPW];
+#pragma unroll
+    for (int pi = 0; pi < NPW; ++pi) {
+        block_pair(w + pi * NW, pi_[pi], pb_[pi]);
+        if (w + pi * NW < 10) score_block<S>(s, pi_[pi], pb_[pi], held[pi]);
+    }
+    __syncthreads();  // every warp is done reading q^ and k^
+#pragma unroll
+    for (int pi = 0; pi < NPW; ++pi)
+        if (w + pi * NW < 10) store_score_block<S>(s, pi_[pi], pb_[pi], held[pi], scale);
+    zero_upper_scores<S>(s);
 }
 
 // The two CTAs of a cluster (sm_90): a barrier of all their threads (release / acquire, so shared-memory
@@ -436,8 +542,9 @@ __device__ __forceinline__ void output_tile(const FwdArgs& a, S& s, int b, int h
                 ldsm_x4(qf, smem_u32(s.G + wg::sw128<kC>(qr, j0 + qc)));
 #pragma unroll
                 for (int n = 0; n < 4; ++n) {
-                    const float* hb = s.Hs + (j0 + tg) * S::LV + oc0 + 8 * n + gr;
-                    mma(oacc[n], qf[0], qf[1], qf[2], qf[3], tf32(hb[0]), tf32(hb[4 * S::LV]));
+                    const int c = oc0 + 8 * n + gr;
+                    mma(oacc[n], qf[0], qf[1], qf[2], qf[3], tf32(s.Hs[S::hs(j0 + tg, c)]),
+                        tf32(s.Hs[S::hs(j0 + tg + 4, c)]));
                 }
             }
         }
@@ -515,11 +622,13 @@ __device__ __forceinline__ void chunk_prologue(S& s, float scale) {
 #pragma unroll
     for (int m = 0; m < NB; ++m) wide_local |= x[16 * m] - x[16 * m + 15] > kMaxSpan;
     const bool wide = __syncthreads_or(wide_local);
+    [[maybe_unused]] ExactScores<S> exact;  // S::kDefer: the wide chunk's scores, stored at the end
     if (wide) {  // rare (log f below about -4.3 per step): exact scores from G in shared memory
 #pragma unroll
         for (int i = 0; i < R; ++i) s.G[(p * R + i) * S::LQ + j] = x[i];
         __syncthreads();
-        scores_exact<S>(s, scale);
+        if constexpr (S::kDefer) scores_exact_held<S>(s, scale, exact);
+        else scores_exact<S>(s, scale);
         __syncthreads();
     }
     // q^ = q 2^{G - r_b} (<= 1 factor), k^ = k 2^{r_b - G}, q~ = q^ 2^{r_b} (wide: q~ = q^ = q 2^G, k^ = k 2^{Gamma - G}).
@@ -543,7 +652,11 @@ __device__ __forceinline__ void chunk_prologue(S& s, float scale) {
     if (p == 0) s.dec[j] = exp2_fast(gam);
     wg::fence_proxy_async();  // q~ is read by wgmma
     __syncthreads();
-    if (!wide) {
+    if constexpr (S::kDefer) {
+        if (wide) store_scores_exact<S>(s, exact);  // (the q^, k^ just written over A's space are not read)
+        else scores_mma_held<S>(s, scale);
+        __syncthreads();
+    } else if (!wide) {
         scores_mma<S>(s, scale);
         __syncthreads();
     }
@@ -577,10 +690,13 @@ __global__ void gla_sum_halves_kernel(const float* p, __nv_bfloat16* o, int64_t 
 // sequence), all chunks in parallel; the scores are formed once and the V tiles walked with H_n from hbuf.
 // (Tiles of 128 columns with 16 warps measured no faster at 1 x 16384 x 16 x 128: 529 vs 516-529 us.)
 // fix: the segment correction the state pass left to this kernel (none when hbuf holds complete states).
+// Its shared memory: OutSmem at K = 128 (two blocks per SM); Smem<64, 64> (105 KB) already fits two at K = 64.
+template <int K>
+using OutSmemOf = std::conditional_t<K == 128, OutSmem<128>, Smem<K, 64>>;
 template <int K, int KS>
-__global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N,
+__global__ void __launch_bounds__(threads_of<64>, 2) gla_chunk_out_kernel(FwdArgs a, const float* hbuf, int N,
                                                                           SegFixup fix) {
-    using S = Smem<K, 64>;
+    using S = OutSmemOf<K>;
     constexpr int BV = 64, NTH = S::NTH;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     S& s = *reinterpret_cast<S*>(smem_raw);
@@ -598,17 +714,21 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
 #pragma unroll
         for (int i = 0; i < K * BV / 4 / NTH; ++i) {
             const int idx = threadIdx.x + i * NTH, j = idx / (BV / 4), c = 4 * (idx % (BV / 4));
-            cp_async16(s.Hs + j * S::LV + c, hp + int64_t(j) * a.V + c0 + c);
+            cp_async16(s.Hs + S::hs(j, c), hp + int64_t(j) * a.V + c0 + c);
         }
         cp_async_commit();
     };
-    issue_h(0);
-    zero_upper_scores<S>(s);
+    // OutSmem (S::kDefer): the H and v tiles share the space of q^ and k^, so they load after the scores (the
+    // other block on the SM covers the wait); else the first H tile lands while the scores are formed.
+    if constexpr (!S::kDefer) {
+        issue_h(0);
+        zero_upper_scores<S>(s);
+    }
     load_chunk<S, KS>(a, s, b, h, 0, t0);
     __syncthreads();
     chunk_prologue<S>(s, a.scale);
     for (int c0 = 0; c0 < a.V; c0 += BV) {
-        if (c0 > 0) {
+        if (c0 > 0 || S::kDefer) {
             issue_h(c0);
             load_v<S>(a, s, b, h, c0, t0);
         }
@@ -616,7 +736,7 @@ __global__ void __launch_bounds__(threads_of<64>, 1) gla_chunk_out_kernel(FwdArg
             SegTileFix<K, BV, NTH> f;
             f.load(fx, fp, c0, a.V);
             cp_async_wait<0>();
-            f.apply(s.Hs, S::LV);
+            f.apply_at(s.Hs, [](int j, int c) { return S::hs(j, c); });
         } else {
             cp_async_wait<0>();
         }
@@ -830,7 +950,7 @@ bool use_split(const GlaDims& d, int nh) {
 
 template <int K, int KS>
 void launch_split(const FwdArgs& a, int B, cudaStream_t stream) {
-    const size_t smem = sizeof(Smem<K, 64>);
+    const size_t smem = sizeof(OutSmemOf<K>);
     static bool configured = false;
     if (!configured) {
         HGRN_CUDA_CHECK(

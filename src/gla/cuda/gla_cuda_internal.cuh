@@ -73,10 +73,15 @@ struct SegTileFix {
         }
     }
     __device__ __forceinline__ void apply(float* tile, int ld) const {
+        apply_at(tile, [ld](int j, int c) { return j * ld + c; });
+    }
+    // The same with element (j, c..c+3) of the tile at tile + off(j, c) (a swizzled tile: 16-byte groups kept).
+    template <class Off>
+    __device__ __forceinline__ void apply_at(float* tile, const Off& off) const {
 #pragma unroll
         for (int i = 0; i < NI; ++i) {
             const int idx = threadIdx.x + i * NTH, j = idx / Q4, c = 4 * (idx % Q4);
-            float4* d = reinterpret_cast<float4*>(tile + j * ld + c);
+            float4* d = reinterpret_cast<float4*>(tile + off(j, c));
             float4 v = *d;
             v.x += p[i] * x[i].x, v.y += p[i] * x[i].y, v.z += p[i] * x[i].z, v.w += p[i] * x[i].w;
             *d = v;
