@@ -55,6 +55,8 @@ double time_ms(const std::function<void(int)>& fn, int nsets = 1) {
 }
 
 // Random device data: normal for q/v/dout, log-sigmoid gates for g (as HGRN2 draws them).
+__global__ void empty_kernel() {}
+
 __global__ void fill_kernel(void* p, int64_t n, bool bf16, int kind, uint64_t seed) {
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
         uint64_t z = seed * 0x9e3779b97f4a7c15ull + uint64_t(i);
@@ -301,6 +303,12 @@ int main(int argc, char** argv) {
                         "| speed-up (one call) | effective (one call) | %% of copy |\n|---|---|---|---|---|---|---|\n");
             const std::pair<int64_t, double> steps[] = {{1, 0.104}, {16, 0.081}, {64, 0.103}, {256, 0.198}};
             for (auto [b, fla] : steps) bench_step(b, fla, c);
+            // The floor of "one call": an empty kernel's launch timed the same way (events around one launch).
+            const double empty = time_ms([](int) {
+                empty_kernel<<<1, 32>>>();
+                HGRN_LAUNCH_CHECK();
+            });
+            std::printf("| empty kernel (launch floor) | %.1f us | | | | | |\n", empty * 1e3);
         }
         if (hgrn1) {
             std::printf("\n| HGRN1 scan B,T,D | path | fwd ms | GB/s | %% of copy | bwd ms | GB/s | %% of copy |\n"
