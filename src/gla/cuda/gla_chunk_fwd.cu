@@ -25,7 +25,8 @@
 // shared memory.
 // Few blocks (B H V / 64 at most half the SMs, T > 256): the split path instead, the backward's state pass
 // (H direction, in segments for long T) writing every H_n, then gla_chunk_out_kernel with all chunks in
-// parallel, completing the segments' states as it loads them (K = 256 there: fp32 partials of o, summed into bf16).
+// parallel (two blocks per SM: OutSmem), completing the segments' states as it loads them (K = 256 there: fp32
+// partials of o, summed into bf16).
 // GlaOutputs::states: the sequential kernel stores its state at each chunk start; the split path's state pass
 // writes them directly.
 #include <algorithm>
