@@ -54,9 +54,10 @@ double time_ms(const std::function<void(int)>& fn, int nsets = 1) {
     return ms[ms.size() / 2];
 }
 
-// Random device data: normal for q/v/dout, log-sigmoid gates for g (as HGRN2 draws them).
+// The launch floor of one timed call (bench_step).
 __global__ void empty_kernel() {}
 
+// Random device data: normal for q/v/dout, log-sigmoid gates for g (as HGRN2 draws them).
 __global__ void fill_kernel(void* p, int64_t n, bool bf16, int kind, uint64_t seed) {
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
         uint64_t z = seed * 0x9e3779b97f4a7c15ull + uint64_t(i);

@@ -96,7 +96,7 @@ struct alignas(1024) Smem {
 };
 
 // The split path's output kernel (gla_chunk_out_kernel, BV = 64): Smem's planes, with the H and v tiles and the
-// scores in the space of q^ and k^, which only the scores read; about 110 KB at K = 128 (Smem<128, 64>: 178 KB),
+// scores in the space of q^ and k^, which only the scores read: 111 KB at K = 128 (Smem<128, 64>: 174 KB),
 // so that two blocks share an SM. The scores are therefore held in registers until every warp has formed its
 // share, and the v and H tiles loaded after them. The H tile has no padding: 16-byte groups XOR-swizzled by
 // row (column c of row j at c ^ 8 (j & 3)), so that the fragment reads (rows j0 + tg, columns oc0 + 8 n + gr)
@@ -428,16 +428,16 @@ __device__ void scores_mma_held(S& s, float scale) {
     constexpr int NW = S::NTH / 32, NPW = (10 + NW - 1) / NW;  // pairs a warp, at most
     const int w = threadIdx.x >> 5;
     float held[NPW][2][4] = {};
-    int pi_[NPW], pb_[NPW];
+    int bi[NPW], bb[NPW];  // the warp's block pairs w, w + NW, .. (those below 10) as (i, b)
 #pragma unroll
-    for (int pi = 0; pi < NPW; ++pi) {
-        block_pair(w + pi * NW, pi_[pi], pb_[pi]);
-        if (w + pi * NW < 10) score_block<S>(s, pi_[pi], pb_[pi], held[pi]);
+    for (int k = 0; k < NPW; ++k) {
+        block_pair(w + k * NW, bi[k], bb[k]);
+        if (w + k * NW < 10) score_block<S>(s, bi[k], bb[k], held[k]);
     }
     __syncthreads();  // every warp is done reading q^ and k^
 #pragma unroll
-    for (int pi = 0; pi < NPW; ++pi)
-        if (w + pi * NW < 10) store_score_block<S>(s, pi_[pi], pb_[pi], held[pi], scale);
+    for (int k = 0; k < NPW; ++k)
+        if (w + k * NW < 10) store_score_block<S>(s, bi[k], bb[k], held[k], scale);
     zero_upper_scores<S>(s);
 }
 
@@ -691,7 +691,7 @@ __global__ void gla_sum_halves_kernel(const float* p, __nv_bfloat16* o, int64_t 
 // sequence), all chunks in parallel; the scores are formed once and the V tiles walked with H_n from hbuf.
 // (Tiles of 128 columns with 16 warps measured no faster at 1 x 16384 x 16 x 128: 529 vs 516-529 us.)
 // fix: the segment correction the state pass left to this kernel (none when hbuf holds complete states).
-// Its shared memory: OutSmem at K = 128 (two blocks per SM); Smem<64, 64> (105 KB) already fits two at K = 64.
+// Its shared memory: OutSmem at K = 128 (two blocks per SM); Smem<64, 64> (102 KB) already fits two at K = 64.
 template <int K>
 using OutSmemOf = std::conditional_t<K == 128, OutSmem<128>, Smem<K, 64>>;
 template <int K, int KS>
