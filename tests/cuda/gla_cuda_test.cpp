@@ -438,8 +438,8 @@ TEST(GlaCuda, StatePassSegments) {
 
 // The split forward (forced) with gates strong enough for exact (wide) chunks, and weak ones: its output
 // kernel forms the scores into registers and stores them over q^ / k^ (K = 128, two blocks per SM), for the
-// factored and the exact scores alike; K = 64 / 256 and V = 64 / 128 / 256 alongside. The small shapes also
-// run under the sanitizers (scripts/gpu_tests.sh).
+// factored and the exact scores alike; K = 64 / 256 alongside (V = 256 at K = 128: four 64-column tiles; else
+// 64). The small shapes also run under the sanitizers (scripts/gpu_tests.sh).
 void split_forward_gates(int64_t B, int64_t T, int64_t H, bool h0) {
     ::setenv("HGRN_GLA_FWD_SPLIT", "1", 1);
     for (double st : {0.1, 10.0, 30.0})
