@@ -1,7 +1,8 @@
 // gla_cuda_internal.cuh — entry points shared between the GLA CUDA files (not part of any public API).
 //   gla_recurrent.cu : the general path (any K <= 512, any V), token by token in fp32, used for the
 //                      recurrent forward, the one-token step, fp32 inputs and head dims without a tiled kernel.
-//   gla_chunk_fwd.cu : the chunkwise forward on tensor cores (bf16 storage, TF32 / bf16 MMAs, fp32 state).
+//   gla_chunk_fwd.cu : the chunkwise forward on tensor cores (bf16 storage, TF32 / bf16 MMAs, fp32 state);
+//                      its device parts in gla_chunk_fwd_{load,scores,tile}.cuh.
 //   gla_state_pass.cu: the chunk states H_n / state gradients D_n (split forward and backward; .cuh: its args).
 //   gla_chunk_bwd.cu : the chunkwise backward on tensor cores (the state pass, then per-chunk gradients).
 //   gla_chunk.cu     : the gla_backends.h entry points gla_chunk_*_cuda, choosing between them.
