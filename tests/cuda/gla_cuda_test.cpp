@@ -502,38 +502,47 @@ TEST(GlaCuda, ChunkForwardNoFinalStateLong) {
         });
 }
 
-void step_case(int64_t B, int64_t H, int64_t K, int64_t V);
+void step_case(int64_t B, int64_t H, int64_t K, int64_t V, bool with_k = false);
 
 TEST(GlaCudaSmall, RecurrentForwardAndStep) {
     run_case({2, 9, 3, 32, 40, DType::bf16, true, true, false, 1.0, 5}, Path::recurrent, false);
     // Step: batch of 3 sequences, one token, state in place, against the f64 reference step; the general
     // path (64 x 48) and the vectorised step kernel in 16-column slices (64 x 64, 128 x 128).
     for (auto [K, V] : {std::pair<int64_t, int64_t>{64, 48}, {64, 64}, {128, 128}}) step_case(3, 2, K, V);
-    step_case(1, 16, 128, 128);  // the benchmark's batch 1: 128 slices
-    step_case(64, 4, 128, 128);  // B x H >= 256: the step kernel over whole states
-    step_case(64, 4, 64, 64);
+    // The step kernel reads q, k, g, v per thread when its grid is at most one block per SM, else through
+    // shared memory: both, in slices and over whole states, with k given and k = 1 - exp(g).
+    step_case(1, 16, 128, 128);        // the benchmark's batch 1: 128 slices (one per SM)
+    step_case(1, 16, 128, 128, true);
+    step_case(15, 16, 128, 128);       // 1920 slices
+    step_case(30, 8, 64, 64, true);    // 960 slices
+    step_case(64, 4, 128, 128);        // B x H >= 256: the step kernel over whole states
+    step_case(64, 4, 64, 64, true);
 }
 
-void step_case(int64_t B, int64_t H, int64_t K, int64_t V) {
-    SCOPED_TRACE(testing::Message() << "step B" << B << " H" << H << " K" << K << " V" << V);
+void step_case(int64_t B, int64_t H, int64_t K, int64_t V, bool with_k) {
+    SCOPED_TRACE(testing::Message() << "step B" << B << " H" << H << " K" << K << " V" << V << " k " << with_k);
     Rng rng(11 + K + V);
-    Vec q(size_t(B * H * K)), v(size_t(B * H * V)), g(size_t(B * H * K)), s(size_t(B * H * K * V));
+    Vec q(size_t(B * H * K)), k(size_t(B * H * K)), v(size_t(B * H * V)), g(size_t(B * H * K)),
+        s(size_t(B * H * K * V));
     test::fill_normal(test::host_view(q, {B, H, K}), rng);
+    test::fill_normal(test::host_view(k, {B, H, K}), rng);
     test::fill_normal(test::host_view(v, {B, H, V}), rng);
     test::fill_log_gate(test::host_view(g, {B, H, K}), rng, 1.0);
     test::fill_normal(test::host_view(s, {B, H, K, V}), rng);
     q = test::round_to(q, DType::bf16);
+    k = test::round_to(k, DType::bf16);
     v = test::round_to(v, DType::bf16);
     g = test::round_to(g, DType::f32);
     s = test::round_to(s, DType::f32);
-    Dev dq(q, DType::bf16, {B, H, K}), dv(v, DType::bf16, {B, H, V}), dg(g, DType::f32, {B, H, K});
-    Dev ds(s, DType::f32, {B, H, K, V}), dout(DType::bf16, {B, H, V});
+    Dev dq(q, DType::bf16, {B, H, K}), dk(k, DType::bf16, {B, H, K}), dv(v, DType::bf16, {B, H, V});
+    Dev dg(g, DType::f32, {B, H, K}), ds(s, DType::f32, {B, H, K, V}), dout(DType::bf16, {B, H, V});
     dout.poison();
-    gla_step(dq.view(), Tensor(), dv.view(), dg.view(), ds.view(), dout.view());
+    gla_step(dq.view(), with_k ? dk.view() : Tensor(), dv.view(), dg.view(), ds.view(), dout.view());
     cuda_synchronize();
     Vec ro(size_t(B * H * V)), rs = s;
-    gla_step(test::host_view(q, {B, H, K}), Tensor(), test::host_view(v, {B, H, V}), test::host_view(g, {B, H, K}),
-             test::host_view(rs, {B, H, K, V}), test::host_view(ro, {B, H, V}));
+    gla_step(test::host_view(q, {B, H, K}), with_k ? test::host_view(k, {B, H, K}) : Tensor(),
+             test::host_view(v, {B, H, V}), test::host_view(g, {B, H, K}), test::host_view(rs, {B, H, K, V}),
+             test::host_view(ro, {B, H, V}));
     const auto eo = test::compare(dout.download(), ro), es = test::compare(ds.download(), rs);
     EXPECT_EQ(eo.nonfinite, 0) << eo.str();
     EXPECT_LE(eo.rel_rms, test::kTolBf16RmsGpu) << eo.str();
