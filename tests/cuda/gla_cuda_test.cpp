@@ -509,8 +509,8 @@ TEST(GlaCudaSmall, RecurrentForwardAndStep) {
     // Step: batch of 3 sequences, one token, state in place, against the f64 reference step; the general
     // path (64 x 48) and the vectorised step kernel in 16-column slices (64 x 64, 128 x 128).
     for (auto [K, V] : {std::pair<int64_t, int64_t>{64, 48}, {64, 64}, {128, 128}}) step_case(3, 2, K, V);
-    // The step kernel reads q, k, g, v per thread when its grid is at most one block per SM, else through
-    // shared memory: both, in slices and over whole states, with k given and k = 1 - exp(g).
+    // The step kernel reads q, k, g, v per thread when its grid of slices is at most one block per SM, else
+    // through shared memory (as over whole states): each with k given and k = 1 - exp(g).
     step_case(1, 16, 128, 128);        // the benchmark's batch 1: 128 slices (one per SM)
     step_case(1, 16, 128, 128, true);
     step_case(15, 16, 128, 128);       // 1920 slices

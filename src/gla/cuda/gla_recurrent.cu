@@ -277,9 +277,9 @@ __global__ void gla_rec_dg_kernel(In q, In k, const float* __restrict__ g, const
 // H = 16: 16 blocks of the whole state took 7.1 us on the H100 for 2 MiB of state traffic). A thread owns a
 // float4 column group of RPT rows, so the state moves as 16-byte vectors; all state loads are issued first.
 // q, k, g, v: DIRECT (at most one block per SM, so the time is one block's latency): each thread reads its own
-// rows of q, k, g and its columns of v, and the update waits on no barrier (measured 10.7-10.9 -> 9.5-10.1 us
-// at batch 1); otherwise the block loads them once into shared memory (fewer loads and exponentials per
-// thread: DIRECT was 1-4% slower at batch 64 and 256). The same arithmetic either way. o: the row groups of a
+// rows of q, k, g and its columns of v, and the update waits on no barrier (batch 1, five runs: median
+// 10.3 -> 10.0 us, about the run-to-run spread); otherwise the block loads them once into shared memory (fewer
+// loads and exponentials per thread: DIRECT was 1-5% slower at batch 64 and 256). The same arithmetic either way. o: the row groups of a
 // warp summed by shuffles, the warps through shared memory.
 template <int KK, int VV, int SPLIT, bool DIRECT>
 __global__ void __launch_bounds__(256) gla_step_kernel(RecArgs a) {
@@ -474,8 +474,13 @@ int sm_count() {
 template <int KK, int SPLIT>
 void step_launch(const RecArgs& a, const GlaDims& d) {
     const dim3 grid(unsigned(SPLIT), unsigned(d.H), unsigned(d.B));
-    if (int64_t(SPLIT) * d.H * d.B <= sm_count()) gla_step_kernel<KK, KK, SPLIT, true><<<grid, 256>>>(a);
-    else gla_step_kernel<KK, KK, SPLIT, false><<<grid, 256>>>(a);
+    if constexpr (SPLIT > 1) {  // (whole states run from B x H = 256 blocks on: never one per SM)
+        if (int64_t(SPLIT) * d.H * d.B <= sm_count()) {
+            gla_step_kernel<KK, KK, SPLIT, true><<<grid, 256>>>(a);
+            return;
+        }
+    }
+    gla_step_kernel<KK, KK, SPLIT, false><<<grid, 256>>>(a);
 }
 }  // namespace
 
