@@ -8,6 +8,17 @@
 
 namespace hgrn {
 
+int gla_cuda::sm_count() {
+    static thread_local int dev_cached = -1, sms = 0;
+    int dev = 0;
+    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
+    if (dev != dev_cached) {
+        HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+        dev_cached = dev;
+    }
+    return sms;
+}
+
 void gla_chunk_forward_cuda(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out) {
     if (gla_cuda::chunk_forward_tc(in, d, scale, out, nullptr)) return;
     HGRN_CHECK(out.states.empty(), "GLA: chunk states are written on the GPU only by the tensor-core path (bf16 q/k/v/o, "

@@ -281,9 +281,7 @@ void launch_tile(const FwdArgs& a, int B, cudaStream_t stream) {
 int fwd_block_width(const GlaDims& d, int nh) {
     if (d.K == 64 || d.V % 128 != 0) return 64;
     if (const char* e = std::getenv("HGRN_GLA_FWD_BV")) return std::atoi(e) == 128 ? 128 : 64;
-    int dev = 0, sms = 0;
-    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
-    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    const int sms = sm_count();
     return 4 * d.B * d.H * nh * (d.V / 128) >= 3 * int64_t(sms) ? 128 : 64;
 }
 
@@ -308,9 +306,7 @@ void launch(const FwdArgs& a, int B, int bv, cudaStream_t stream) {
 // forces either path (tests, benchmarks); the sequential one needs no scratch.
 bool use_split(const GlaDims& d, int nh) {
     if (const char* e = std::getenv("HGRN_GLA_FWD_SPLIT")) return std::atoi(e) != 0;  // read per call (tests)
-    int dev = 0, sms = 0;
-    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
-    HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    const int sms = sm_count();
     // Measured on the H100 (132 SMs), K = V = 128: 32 sequential blocks 3.81 ms vs split 1.74; 128 blocks
     // 1.02 vs 1.46; 256 blocks 0.93 vs 1.39. The split pays below about half an SM per block.
     return d.T > 4 * kC && 2 * d.B * d.H * (d.V / 64) * nh <= int64_t(sms);

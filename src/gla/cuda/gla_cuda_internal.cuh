@@ -16,6 +16,10 @@ namespace hgrn::gla_cuda {
 
 constexpr int64_t kRecMaxK = 512;  // largest K of the general path (its state columns live in registers)
 
+// The current device's SM count, queried once per device and thread (the launch choices read it on every
+// call, the batch-1 step's among them). Defined in gla_chunk.cu.
+int sm_count();
+
 // o and ht (optional) from q, k (optional: fused 1 - exp(g)), v, g, h0 (optional). h0 may alias ht.
 void recurrent_forward(const GlaInputs& in, const GlaDims& d, float scale, const GlaOutputs& out,
                        cudaStream_t stream);

@@ -278,9 +278,9 @@ __global__ void gla_rec_dg_kernel(In q, In k, const float* __restrict__ g, const
 // float4 column group of RPT rows, so the state moves as 16-byte vectors; all state loads are issued first.
 // q, k, g, v: DIRECT (at most one block per SM, so the time is one block's latency): each thread reads its own
 // rows of q, k, g and its columns of v, and the update waits on no barrier (batch 1, five runs: median
-// 10.3 -> 10.0 us, about the run-to-run spread); otherwise the block loads them once into shared memory (fewer
-// loads and exponentials per thread: DIRECT was 1-5% slower at batch 64 and 256). The same arithmetic either way. o: the row groups of a
-// warp summed by shuffles, the warps through shared memory.
+// 10.3 -> 10.0 us, about the run-to-run spread); otherwise the block loads them once into shared memory
+// (fewer loads and exponentials per thread: DIRECT was 1-5% slower at batch 64 and 256). The same arithmetic
+// either way. o: the row groups of a warp summed by shuffles, the warps through shared memory.
 template <int KK, int VV, int SPLIT, bool DIRECT>
 __global__ void __launch_bounds__(256) gla_step_kernel(RecArgs a) {
     constexpr int VB = VV / SPLIT, CG = VB / 4, RG = 256 / CG, RPT = KK / RG;
@@ -459,18 +459,7 @@ void recurrent_backward(const GlaInputs& in, const GlaDims& d, float scale, cons
 
 namespace {
 // The step kernel for K = V = KK in SPLIT column slices: grid (SPLIT, H, B); DIRECT when the grid has at most
-// one block per SM (the SM count cached per device: this is on the batch-1 step's critical path).
-int sm_count() {
-    static thread_local int dev_cached = -1, sms = 0;
-    int dev = 0;
-    HGRN_CUDA_CHECK(cudaGetDevice(&dev));
-    if (dev != dev_cached) {
-        HGRN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-        dev_cached = dev;
-    }
-    return sms;
-}
-
+// one block per SM.
 template <int KK, int SPLIT>
 void step_launch(const RecArgs& a, const GlaDims& d) {
     const dim3 grid(unsigned(SPLIT), unsigned(d.H), unsigned(d.B));
