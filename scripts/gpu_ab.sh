@@ -5,6 +5,7 @@
 # the benchmark (ceilings, passes, steps) with each build's value per round.
 #   bash scripts/gpu_ab.sh NAME... [-- BENCH_ARGS]     (default BENCH_ARGS: --no-step --no-hgrn1 --reps 20)
 #   ROUNDS=2 (default)   TESTS=1: first run each build's test_cuda (stops on a failure)
+#   A NAME of the form BUILD:VAR=VALUE runs build BUILD with that environment variable (one build, two settings).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 names=()
@@ -15,20 +16,26 @@ args=("$@")
 [ ${#names[@]} -ge 1 ] || { echo "usage: gpu_ab.sh NAME... [-- BENCH_ARGS]" >&2; exit 2; }
 rounds=${ROUNDS:-2}
 out=$(mktemp -d /tmp/hgrn_ab.XXXXXX)
+build_of() { echo "${1%%:*}"; }
+env_of() { [[ "$1" == *:* ]] && echo "${1#*:}" || echo "HGRN_AB_UNSET=1"; }
 for n in "${names[@]}"; do
-    [ -f "build/var/$n.tar.xz" ] || { echo "gpu_ab: build/var/$n.tar.xz not found (scripts/gpu_pack.sh makes it)" >&2; exit 2; }
-    mkdir -p "build/var/$n"
-    tar xJf "build/var/$n.tar.xz" -C "build/var/$n"
-    echo "gpu_ab: $n = $(cat "build/var/$n/COMMIT" 2>/dev/null || echo '?')"
-    if [ "${TESTS:-0}" = 1 ]; then
-        "build/var/$n/test_cuda" --gtest_brief=1 || { echo "gpu_ab: $n: test_cuda failed" >&2; exit 1; }
+    bn=$(build_of "$n")
+    [ -f "build/var/$bn.tar.xz" ] || { echo "gpu_ab: build/var/$bn.tar.xz not found (scripts/gpu_pack.sh makes it)" >&2; exit 2; }
+    if [ ! -d "build/var/$bn" ]; then
+        mkdir -p "build/var/$bn"
+        tar xJf "build/var/$bn.tar.xz" -C "build/var/$bn"
+        echo "gpu_ab: $bn = $(cat "build/var/$bn/COMMIT" 2>/dev/null || echo '?')"
+        if [ "${TESTS:-0}" = 1 ]; then
+            "build/var/$bn/test_cuda" --gtest_brief=1 || { echo "gpu_ab: $bn: test_cuda failed" >&2; exit 1; }
+        fi
     fi
 done
 echo "gpu_ab: bench_gla ${args[*]}, $rounds rounds, $(date -u +%F)"
 for ((r = 1; r <= rounds; ++r)); do
     for n in "${names[@]}"; do
         echo "== round $r: $n"
-        "build/var/$n/bench_gla" "${args[@]}" | tee "$out/$n.$r.txt" || { echo "gpu_ab: $n failed" >&2; exit 1; }
+        env "$(env_of "$n")" "build/var/$(build_of "$n")/bench_gla" "${args[@]}" | tee "$out/$n.$r.txt" ||
+            { echo "gpu_ab: $n failed" >&2; exit 1; }
     done
 done
 python3 - "$out" "$rounds" "${names[@]}" <<'EOF'
