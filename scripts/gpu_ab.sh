@@ -18,10 +18,12 @@ rounds=${ROUNDS:-2}
 out=$(mktemp -d /tmp/hgrn_ab.XXXXXX)
 build_of() { echo "${1%%:*}"; }
 env_of() { [[ "$1" == *:* ]] && echo "${1#*:}" || echo "HGRN_AB_UNSET=1"; }
+declare -A unpacked=()
 for n in "${names[@]}"; do
     bn=$(build_of "$n")
     [ -f "build/var/$bn.tar.xz" ] || { echo "gpu_ab: build/var/$bn.tar.xz not found (scripts/gpu_pack.sh makes it)" >&2; exit 2; }
-    if [ ! -d "build/var/$bn" ]; then
+    if [ -z "${unpacked[$bn]:-}" ]; then  # each build once, however many settings name it
+        unpacked[$bn]=1
         mkdir -p "build/var/$bn"
         tar xJf "build/var/$bn.tar.xz" -C "build/var/$bn"
         echo "gpu_ab: $bn = $(cat "build/var/$bn/COMMIT" 2>/dev/null || echo '?')"
