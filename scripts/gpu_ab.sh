@@ -17,7 +17,6 @@ args=("$@")
 rounds=${ROUNDS:-2}
 out=$(mktemp -d /tmp/hgrn_ab.XXXXXX)
 build_of() { echo "${1%%:*}"; }
-env_of() { [[ "$1" == *:* ]] && echo "${1#*:}" || echo "HGRN_AB_UNSET=1"; }
 declare -A unpacked=()
 for n in "${names[@]}"; do
     bn=$(build_of "$n")
@@ -36,7 +35,9 @@ echo "gpu_ab: bench_gla ${args[*]}, $rounds rounds, $(date -u +%F)"
 for ((r = 1; r <= rounds; ++r)); do
     for n in "${names[@]}"; do
         echo "== round $r: $n"
-        env "$(env_of "$n")" "build/var/$(build_of "$n")/bench_gla" "${args[@]}" | tee "$out/$n.$r.txt" ||
+        setting=()
+        [[ "$n" == *:* ]] && setting=("${n#*:}")
+        env "${setting[@]}" "build/var/$(build_of "$n")/bench_gla" "${args[@]}" | tee "$out/$n.$r.txt" ||
             { echo "gpu_ab: $n failed" >&2; exit 1; }
     done
 done
